@@ -1,0 +1,282 @@
+//! Images a document refers to, loaded once and shared by every writer.
+//!
+//! Missing or broken images are not errors: they are reported as warnings and
+//! writers show the alt text instead.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use crate::model::Document;
+
+/// Largest image file accepted, so a hostile file cannot exhaust memory.
+const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest width or height accepted.
+const MAX_DIMENSION: u32 = 20_000;
+
+/// A loaded image, ready to embed.
+#[derive(Debug, Clone)]
+pub struct Asset {
+    /// File content in `media_type`'s format.
+    pub data: Vec<u8>,
+    /// `image/png`, `image/jpeg`, `image/gif` or `image/svg+xml`.
+    pub media_type: &'static str,
+    /// File extension matching `media_type`.
+    pub ext: &'static str,
+    /// Pixel width (0 for SVG).
+    pub width: u32,
+    /// Pixel height (0 for SVG).
+    pub height: u32,
+}
+
+/// The images of one document, keyed by `src` as written; identical files are stored once.
+#[derive(Debug, Default)]
+pub struct Assets {
+    by_src: HashMap<String, usize>,
+    items: Vec<Asset>,
+}
+
+impl Assets {
+    /// Loads every image of `doc`, resolving relative paths against `base`.
+    /// `origin` names the document in warnings.
+    pub fn load(doc: &Document, base: Option<&Path>, origin: &str, warnings: &mut Vec<String>) -> Assets {
+        let mut assets = Assets::default();
+        for img in doc.images() {
+            if assets.by_src.contains_key(&img.src) {
+                continue;
+            }
+            match load_image(&img.src, base) {
+                Ok(asset) => {
+                    assets.insert(&img.src, asset);
+                }
+                Err(why) => {
+                    let alt = if img.alt.is_empty() { "no alt text" } else { &img.alt };
+                    warnings.push(format!(
+                        "{origin}: image '{}' {why}; showing its alt text ({alt})",
+                        short(&img.src)
+                    ));
+                }
+            }
+        }
+        assets
+    }
+
+    /// Adds an asset under `src`; returns its index.
+    pub fn insert(&mut self, src: &str, asset: Asset) -> usize {
+        let index = match self.items.iter().position(|a| a.data == asset.data) {
+            Some(i) => i,
+            None => {
+                self.items.push(asset);
+                self.items.len() - 1
+            }
+        };
+        self.by_src.insert(src.to_string(), index);
+        index
+    }
+
+    /// The asset loaded for `src`, with its index (stable, for file names).
+    pub fn get(&self, src: &str) -> Option<(usize, &Asset)> {
+        let i = *self.by_src.get(src)?;
+        Some((i, &self.items[i]))
+    }
+
+    /// All distinct assets, by index.
+    pub fn items(&self) -> &[Asset] {
+        &self.items
+    }
+}
+
+fn short(src: &str) -> String {
+    if src.len() > 80 {
+        let cut = (0..=77).rev().find(|&i| src.is_char_boundary(i)).unwrap_or(0);
+        format!("{}…", &src[..cut])
+    } else {
+        src.to_string()
+    }
+}
+
+/// Loads one image from a path (relative to `base`), `file:` URL or `data:` URI.
+pub fn load_image(src: &str, base: Option<&Path>) -> Result<Asset, String> {
+    let src = src.trim();
+    if src.is_empty() {
+        return Err("has no source".into());
+    }
+    let bytes = if let Some(data) = src.strip_prefix("data:") {
+        decode_data_uri(data)?
+    } else if src.starts_with("http://") || src.starts_with("https://") || src.starts_with("//") {
+        return Err("is remote and galley does not fetch images".into());
+    } else {
+        let path = local_path(src, base).ok_or("has an unsupported URL scheme")?;
+        read_limited(&path)?
+    };
+    identify(bytes)
+}
+
+fn local_path(src: &str, base: Option<&Path>) -> Option<PathBuf> {
+    let raw = src.strip_prefix("file://").unwrap_or(src);
+    if raw.contains("://") || raw.starts_with("mailto:") {
+        return None;
+    }
+    let raw = raw.split(['?', '#']).next().unwrap_or(raw);
+    let decoded = percent_decode(raw);
+    let path = Path::new(&decoded);
+    Some(match base {
+        Some(b) if path.is_relative() => b.join(path),
+        _ => path.to_path_buf(),
+    })
+}
+
+fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+    let meta = std::fs::metadata(path).map_err(|_| "was not found".to_string())?;
+    if !meta.is_file() {
+        return Err("is not a file".into());
+    }
+    if meta.len() > MAX_IMAGE_BYTES {
+        return Err(format!("is too large ({} MB)", meta.len() / 1_048_576));
+    }
+    std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))
+}
+
+/// Decodes `%XX` escapes; invalid escapes stay as written.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push(h * 16 + l);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+fn decode_data_uri(data: &str) -> Result<Vec<u8>, String> {
+    let (header, payload) = data.split_once(',').ok_or("is a malformed data: URI")?;
+    if header.ends_with(";base64") {
+        base64_decode(payload).ok_or_else(|| "has invalid base64 data".to_string())
+    } else {
+        Ok(percent_decode(payload).into_bytes())
+    }
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc = 0u32;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            b' ' | b'\n' | b'\r' | b'\t' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Checks what the bytes are and converts formats e-readers lack (WebP) to PNG.
+fn identify(bytes: Vec<u8>) -> Result<Asset, String> {
+    if looks_like_svg(&bytes) {
+        return Ok(Asset {
+            data: bytes,
+            media_type: "image/svg+xml",
+            ext: "svg",
+            width: 0,
+            height: 0,
+        });
+    }
+    let format = image::guess_format(&bytes).map_err(|_| "is not an image galley can read".to_string())?;
+    let (media_type, ext) = match format {
+        image::ImageFormat::Png => ("image/png", "png"),
+        image::ImageFormat::Jpeg => ("image/jpeg", "jpg"),
+        image::ImageFormat::Gif => ("image/gif", "gif"),
+        image::ImageFormat::WebP => return webp_to_png(&bytes),
+        other => return Err(format!("is in an unsupported format ({other:?})")),
+    };
+    let reader = image::ImageReader::with_format(Cursor::new(&bytes), format);
+    let (width, height) = reader
+        .into_dimensions()
+        .map_err(|e| format!("is damaged ({e})"))?;
+    check_dimensions(width, height)?;
+    Ok(Asset {
+        data: bytes,
+        media_type,
+        ext,
+        width,
+        height,
+    })
+}
+
+fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
+    if width == 0 || height == 0 || width > MAX_DIMENSION || height > MAX_DIMENSION {
+        return Err(format!("has unusable dimensions ({width}×{height})"));
+    }
+    Ok(())
+}
+
+fn webp_to_png(bytes: &[u8]) -> Result<Asset, String> {
+    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image::ImageFormat::WebP);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let img = reader.decode().map_err(|e| format!("is damaged ({e})"))?;
+    let mut out = Vec::new();
+    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+        .map_err(|e| format!("cannot be converted from WebP ({e})"))?;
+    Ok(Asset {
+        data: out,
+        media_type: "image/png",
+        ext: "png",
+        width: img.width(),
+        height: img.height(),
+    })
+}
+
+fn looks_like_svg(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(1024)];
+    let text = String::from_utf8_lossy(head);
+    let t = text.trim_start_matches('\u{feff}').trim_start();
+    (t.starts_with("<?xml") || t.starts_with("<svg") || t.starts_with("<!--") || t.starts_with("<!DOCTYPE svg"))
+        && text.contains("<svg")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_percent_and_base64() {
+        assert_eq!(percent_decode("a%20b%zz"), "a b%zz");
+        assert_eq!(base64_decode("aGVsbG8=").as_deref(), Some(&b"hello"[..]));
+    }
+
+    #[test]
+    fn missing_and_bogus_images_are_reported() {
+        assert!(load_image("nope/missing.png", None).unwrap_err().contains("not found"));
+        assert!(load_image("data:image/png;base64,aGVsbG8=", None).is_err());
+        assert!(load_image("https://example.com/a.png", None).unwrap_err().contains("remote"));
+    }
+}

@@ -1,0 +1,158 @@
+//! One conversion from start to finish: read, apply overrides, load images, write.
+
+use std::path::{Path, PathBuf};
+
+use crate::assets::{self, Assets};
+use crate::model::{Document, date};
+use crate::read::{self, Format, ReadError, Source};
+use crate::theme::Theme;
+use crate::write::epub::{self, EpubError, EpubOptions};
+use crate::write::output::{self, OutputError};
+
+/// Output formats galley writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// EPUB 3.
+    Epub,
+}
+
+impl OutputFormat {
+    /// The format a file name implies, if any.
+    pub fn from_path(path: &Path) -> Option<OutputFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        OutputFormat::from_name(&ext)
+    }
+
+    /// Parses a `--to` value.
+    pub fn from_name(name: &str) -> Option<OutputFormat> {
+        match name.to_ascii_lowercase().as_str() {
+            "epub" | "epub3" => Some(OutputFormat::Epub),
+            _ => None,
+        }
+    }
+
+    /// File extension.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutputFormat::Epub => "epub",
+        }
+    }
+}
+
+/// Metadata given on the command line; each field replaces what the source says.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--title`.
+    pub title: Option<String>,
+    /// `--author`, repeatable.
+    pub authors: Vec<String>,
+    /// `--lang`.
+    pub language: Option<String>,
+    /// `--date`.
+    pub date: Option<String>,
+    /// `--cover`.
+    pub cover: Option<PathBuf>,
+}
+
+/// Why a conversion failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConvertError {
+    /// Reading the source failed.
+    #[error(transparent)]
+    Read(#[from] ReadError),
+    /// An override was unusable.
+    #[error("{0}")]
+    BadOption(String),
+    /// Writing the EPUB failed.
+    #[error("{name}: {source}")]
+    Epub {
+        /// The source being converted.
+        name: String,
+        /// What went wrong.
+        source: EpubError,
+    },
+    /// The output file could not be written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
+}
+
+/// Applies command-line metadata to a document.
+pub fn apply_overrides(doc: &mut Document, o: &Overrides) -> Result<(), ConvertError> {
+    if let Some(t) = &o.title {
+        doc.meta.title = Some(t.clone());
+    }
+    if !o.authors.is_empty() {
+        doc.meta.authors = o.authors.clone();
+    }
+    if let Some(l) = &o.language {
+        let tag = epub::valid_language(l)
+            .ok_or_else(|| ConvertError::BadOption(format!("--lang '{l}' is not a BCP 47 language tag (e.g. en, fr, pt-BR)")))?;
+        doc.meta.language = Some(tag);
+    }
+    if let Some(d) = &o.date {
+        let iso = date::normalize(d)
+            .ok_or_else(|| ConvertError::BadOption(format!("--date '{d}' is not a date (use YYYY-MM-DD)")))?;
+        doc.meta.date = Some(iso);
+    }
+    Ok(())
+}
+
+/// Everything one conversion needs besides the source.
+pub struct Settings<'a> {
+    /// The theme.
+    pub theme: &'a Theme,
+    /// Metadata overrides.
+    pub overrides: &'a Overrides,
+    /// `SOURCE_DATE_EPOCH`, if set.
+    pub source_date_epoch: Option<i64>,
+    /// Contents depth.
+    pub toc_depth: u8,
+}
+
+/// Reads a source from a path (or standard input for `-` with its bytes given).
+pub fn read_input(path: &Path, stdin: Option<&[u8]>, format: Option<Format>) -> Result<Source, ReadError> {
+    match stdin {
+        Some(bytes) => {
+            let mut s = read::read_bytes("<stdin>", bytes, format.unwrap_or(Format::Markdown))?;
+            s.base_dir = std::env::current_dir().ok();
+            Ok(s)
+        }
+        None => read::read_file(path, format),
+    }
+}
+
+/// Converts a read source and returns the output bytes; warnings are appended to `warnings`.
+pub fn render(
+    mut source: Source,
+    format: OutputFormat,
+    settings: &Settings,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, ConvertError> {
+    apply_overrides(&mut source.document, settings.overrides)?;
+    let doc = &source.document;
+    let assets = Assets::load(doc, source.base_dir.as_deref(), &source.name, warnings);
+    let cover = match &settings.overrides.cover {
+        Some(path) => Some(assets::load_image(&path.to_string_lossy(), None).map_err(|why| {
+            ConvertError::BadOption(format!("--cover {}: image {why}", path.display()))
+        })?),
+        None => None,
+    };
+    match format {
+        OutputFormat::Epub => {
+            let opts = EpubOptions {
+                modified: settings.source_date_epoch,
+                cover,
+                toc_depth: settings.toc_depth,
+            };
+            epub::write(doc, &assets, settings.theme, &opts, warnings).map_err(|e| ConvertError::Epub {
+                name: source.name.clone(),
+                source: e,
+            })
+        }
+    }
+}
+
+/// Writes the output safely (temporary file, then rename; never over an input).
+pub fn save(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(), ConvertError> {
+    Ok(output::write_atomic(path, bytes, inputs)?)
+}

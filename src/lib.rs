@@ -1,0 +1,12 @@
+//! galley: articles in, EPUB 3 (and print) out.
+//!
+//! The pipeline is `read` (source bytes → [`model::Document`]) then `write`
+//! (document + [`theme::Theme`] → output files). Readers never write, writers never parse.
+
+pub mod assets;
+pub mod convert;
+pub mod font;
+pub mod model;
+pub mod read;
+pub mod theme;
+pub mod write;

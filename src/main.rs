@@ -1,0 +1,255 @@
+//! The `galley` command line.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+
+use galley::convert::{self, OutputFormat, Overrides, Settings};
+use galley::read::Format;
+use galley::theme::{self, Theme};
+
+/// Turn articles into e-books: Markdown, plain-text news articles and books in, EPUB 3 out.
+#[derive(Parser)]
+#[command(name = "galley", version, about, long_about = None)]
+#[command(after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert articles to EPUB.
+    Convert(ConvertArgs),
+    /// Print the document model that an input is read into.
+    Dump(DumpArgs),
+    /// List the available themes.
+    Themes,
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// Input files (.md, .markdown, .txt); `-` reads standard input (Markdown unless --from says otherwise).
+    #[arg(required = true, value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// Output file; its extension picks the format. Default: the input's name with .epub, next to the input.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Output format when it cannot be told from the output file name: epub.
+    #[arg(long, value_name = "FORMAT")]
+    to: Option<String>,
+    /// Input format, overriding the file extension: markdown or text.
+    #[arg(long, value_name = "FORMAT")]
+    from: Option<String>,
+    /// Theme: a built-in name (see `galley themes`) or a path to a theme .toml file.
+    #[arg(long, value_name = "NAME|PATH", default_value = "classic")]
+    theme: String,
+    /// Title, replacing the one found in the source.
+    #[arg(long)]
+    title: Option<String>,
+    /// Author, replacing those found in the source; repeat for several.
+    #[arg(long = "author", value_name = "NAME")]
+    authors: Vec<String>,
+    /// Language as a BCP 47 tag (en, fr, pt-BR), replacing the source's.
+    #[arg(long, value_name = "TAG")]
+    lang: Option<String>,
+    /// Publication date (YYYY-MM-DD), replacing the source's.
+    #[arg(long)]
+    date: Option<String>,
+    /// Cover image (PNG, JPEG, GIF or WebP); without one, galley draws a typographic cover.
+    #[arg(long, value_name = "FILE")]
+    cover: Option<PathBuf>,
+    /// Heading levels listed in the table of contents.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=6))]
+    toc_depth: u8,
+    /// Print no warnings.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Args)]
+struct DumpArgs {
+    /// Print the model as JSON (the only format for now; accepted for clarity).
+    #[arg(long)]
+    json: bool,
+    /// Input format, overriding the file extension: markdown or text.
+    #[arg(long, value_name = "FORMAT")]
+    from: Option<String>,
+    /// The input file, or `-` for standard input.
+    #[arg(value_name = "INPUT")]
+    input: PathBuf,
+}
+
+/// A usage error: exit code 2, like clap's own.
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Convert(args) => run_convert(args),
+        Command::Dump(args) => run_dump(args),
+        Command::Themes => run_themes(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let mut stderr = std::io::stderr();
+            let _ = writeln!(stderr, "galley: error: {e:#}");
+            if e.downcast_ref::<Usage>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn parse_from(from: Option<&str>) -> Result<Option<Format>> {
+    from.map(|f| Format::from_name(f).ok_or_else(|| anyhow!(Usage(format!("--from '{f}': unknown input format (markdown, text)")))))
+        .transpose()
+}
+
+fn read_stdin() -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    std::io::stdin().read_to_end(&mut buf).context("<stdin>: cannot read")?;
+    Ok(buf)
+}
+
+fn source_date_epoch() -> Result<Option<i64>> {
+    match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse::<i64>()
+            .map(Some)
+            .map_err(|_| anyhow!(Usage(format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds")))),
+        _ => Ok(None),
+    }
+}
+
+fn run_convert(args: ConvertArgs) -> Result<()> {
+    let from = parse_from(args.from.as_deref())?;
+    let to = args
+        .to
+        .as_deref()
+        .map(|t| OutputFormat::from_name(t).ok_or_else(|| anyhow!(Usage(format!("--to '{t}': unknown output format (galley writes epub)")))))
+        .transpose()?;
+    if args.inputs.len() > 1 && args.output.is_some() {
+        bail!(Usage(
+            "combining several inputs into one book is not supported yet; omit -o to convert each input on its own".into()
+        ));
+    }
+    let stdin_count = args.inputs.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin_count > 0 && args.output.is_none() {
+        bail!(Usage("reading standard input needs -o FILE (or -o - for standard output)".into()));
+    }
+    if stdin_count > 1 {
+        bail!(Usage("standard input (-) can be given only once".into()));
+    }
+    let theme = Theme::load(&args.theme).map_err(|e| anyhow!(Usage(e.to_string())))?;
+    let overrides = Overrides {
+        title: args.title.clone(),
+        authors: args.authors.clone(),
+        language: args.lang.clone(),
+        date: args.date.clone(),
+        cover: args.cover.clone(),
+    };
+    let settings = Settings {
+        theme: &theme,
+        overrides: &overrides,
+        source_date_epoch: source_date_epoch()?,
+        toc_depth: args.toc_depth,
+    };
+    let inputs: Vec<PathBuf> = args.inputs.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
+    let mut failures = 0;
+    for input in &args.inputs {
+        let is_stdin = input.as_os_str() == "-";
+        let (out, format) = output_for(input, args.output.as_deref(), to)?;
+        let result = (|| -> Result<()> {
+            let stdin = if is_stdin { Some(read_stdin()?) } else { None };
+            let source = convert::read_input(input, stdin.as_deref(), from)?;
+            let mut warnings = Vec::new();
+            let bytes = convert::render(source, format, &settings, &mut warnings)?;
+            if !args.quiet {
+                for w in &warnings {
+                    eprintln!("galley: warning: {w}");
+                }
+            }
+            if out.as_os_str() == "-" {
+                std::io::stdout().write_all(&bytes).context("<stdout>: cannot write")?;
+            } else {
+                convert::save(&out, &bytes, &inputs)?;
+                if !args.quiet && std::io::stderr().is_terminal() {
+                    eprintln!("galley: wrote {} ({} KB)", out.display(), bytes.len().div_ceil(1024));
+                }
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            if args.inputs.len() == 1 {
+                return Err(e);
+            }
+            eprintln!("galley: error: {e:#}");
+            failures += 1;
+        }
+    }
+    if failures > 0 {
+        bail!("{failures} of {} inputs failed", args.inputs.len());
+    }
+    Ok(())
+}
+
+/// Where one input's output goes and in which format.
+fn output_for(input: &Path, output: Option<&Path>, to: Option<OutputFormat>) -> Result<(PathBuf, OutputFormat)> {
+    match output {
+        Some(out) if out.as_os_str() == "-" => Ok((out.to_path_buf(), to.unwrap_or(OutputFormat::Epub))),
+        Some(out) => {
+            let format = match (to, OutputFormat::from_path(out)) {
+                (Some(t), _) => t,
+                (None, Some(f)) => f,
+                (None, None) => {
+                    let ext = out.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+                    if ext.eq_ignore_ascii_case("pdf") {
+                        bail!(Usage(format!("{}: PDF output is not available in this version of galley", out.display())));
+                    }
+                    bail!(Usage(format!("{}: cannot tell the output format from the name; use --to epub", out.display())))
+                }
+            };
+            Ok((out.to_path_buf(), format))
+        }
+        None => {
+            let format = to.unwrap_or(OutputFormat::Epub);
+            Ok((input.with_extension(format.extension()), format))
+        }
+    }
+}
+
+fn run_dump(args: DumpArgs) -> Result<()> {
+    let from = parse_from(args.from.as_deref())?;
+    let stdin = if args.input.as_os_str() == "-" { Some(read_stdin()?) } else { None };
+    let source = convert::read_input(&args.input, stdin.as_deref(), from)?;
+    let json = serde_json::to_string_pretty(&source.document).context("cannot serialise the model")?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{json}").context("<stdout>: cannot write")?;
+    Ok(())
+}
+
+fn run_themes() -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    for name in theme::builtin_names() {
+        let t = Theme::load(name)?;
+        writeln!(out, "{:<14} built-in   {}", t.name, t.description)?;
+    }
+    Ok(())
+}

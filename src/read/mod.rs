@@ -1,0 +1,173 @@
+//! Readers: source bytes to the document model.
+//!
+//! Every source is decoded to text first ([`decode`]), then handed to the reader for its
+//! format. Readers only build the model; they never write output.
+
+pub mod decode;
+pub mod front_matter;
+pub mod markdown;
+pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use crate::model::Document;
+
+/// Input formats galley reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// CommonMark + GFM with optional front matter.
+    Markdown,
+    /// Plain text: copied news articles, Project Gutenberg books.
+    Text,
+}
+
+impl Format {
+    /// The format a file name implies, if any.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "md" | "markdown" | "mdown" | "mkd" | "mkdn" | "mdwn" | "mdtxt" | "mdtext" | "rmd" => {
+                Some(Format::Markdown)
+            }
+            "txt" | "text" => Some(Format::Text),
+            _ => None,
+        }
+    }
+
+    /// Parses a `--from` value.
+    pub fn from_name(name: &str) -> Option<Format> {
+        match name.to_ascii_lowercase().as_str() {
+            "md" | "markdown" | "commonmark" | "gfm" => Some(Format::Markdown),
+            "txt" | "text" | "plain" => Some(Format::Text),
+            _ => None,
+        }
+    }
+}
+
+/// Why a source could not be read. Every variant names the source.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be opened or read.
+    #[error("{name}: cannot read: {source}")]
+    Io {
+        /// The source as the user named it.
+        name: String,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A directory was given where a file was expected.
+    #[error("{name}: is a directory, not a file")]
+    Directory {
+        /// The source as the user named it.
+        name: String,
+    },
+    /// The file is empty or only whitespace.
+    #[error("{name}: is empty; there is nothing to convert")]
+    Empty {
+        /// The source as the user named it.
+        name: String,
+    },
+    /// The bytes are not text.
+    #[error("{name}: {source}")]
+    Decode {
+        /// The source as the user named it.
+        name: String,
+        /// Why decoding failed.
+        source: decode::DecodeError,
+    },
+    /// The extension names no format galley reads.
+    #[error("{name}: unknown input format (galley reads .md/.markdown and .txt; use --from to choose)")]
+    UnknownFormat {
+        /// The source as the user named it.
+        name: String,
+    },
+    /// The Markdown reader failed (bad front matter).
+    #[error("{name}: {source}")]
+    Markdown {
+        /// The source as the user named it.
+        name: String,
+        /// The reader's error, with its line.
+        source: markdown::MarkdownError,
+    },
+}
+
+/// Largest source file read, so a wrong argument cannot exhaust memory.
+pub const MAX_SOURCE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// A source read into the model, with what is needed to find its images.
+#[derive(Debug)]
+pub struct Source {
+    /// The source as the user named it (for messages).
+    pub name: String,
+    /// The file, when read from disk.
+    pub path: Option<PathBuf>,
+    /// Folder that relative image paths are resolved against.
+    pub base_dir: Option<PathBuf>,
+    /// The charset the bytes were decoded from.
+    pub encoding: &'static str,
+    /// The document.
+    pub document: Document,
+}
+
+/// Reads a file; `format` overrides the one its extension implies.
+pub fn read_file(path: &Path, format: Option<Format>) -> Result<Source, ReadError> {
+    let name = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|source| ReadError::Io {
+        name: name.clone(),
+        source,
+    })?;
+    if meta.is_dir() {
+        return Err(ReadError::Directory { name });
+    }
+    let format = format
+        .or_else(|| Format::from_path(path))
+        .ok_or_else(|| ReadError::UnknownFormat { name: name.clone() })?;
+    if meta.len() > MAX_SOURCE_BYTES {
+        return Err(ReadError::Io {
+            name,
+            source: std::io::Error::other(format!(
+                "file is larger than {} MiB",
+                MAX_SOURCE_BYTES / 1_048_576
+            )),
+        });
+    }
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        name: name.clone(),
+        source,
+    })?;
+    let base_dir = path
+        .parent()
+        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .map(Path::to_path_buf);
+    let mut source = read_bytes(&name, &bytes, format)?;
+    source.path = Some(path.to_path_buf());
+    source.base_dir = base_dir;
+    Ok(source)
+}
+
+/// Reads bytes already in memory (e.g. standard input); `name` is used in messages.
+pub fn read_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Source, ReadError> {
+    let decoded = decode::decode(bytes).map_err(|source| ReadError::Decode {
+        name: name.to_string(),
+        source,
+    })?;
+    if decoded.text.trim().is_empty() {
+        return Err(ReadError::Empty {
+            name: name.to_string(),
+        });
+    }
+    let document = match format {
+        Format::Markdown => markdown::read(&decoded.text).map_err(|source| ReadError::Markdown {
+            name: name.to_string(),
+            source,
+        })?,
+        Format::Text => text::read(&decoded.text),
+    };
+    Ok(Source {
+        name: name.to_string(),
+        path: None,
+        base_dir: None,
+        encoding: decoded.encoding,
+        document,
+    })
+}

@@ -1,0 +1,54 @@
+//! Font files: the ones built into the binary and the ones a user theme points at.
+
+use std::borrow::Cow;
+use std::path::Path;
+
+/// The fonts shipped in `fonts/`, keyed by their path below that folder.
+const BUILTIN: &[(&str, &[u8])] = &[
+    (
+        "eb-garamond/EBGaramond-Regular.ttf",
+        include_bytes!("../../fonts/eb-garamond/EBGaramond-Regular.ttf"),
+    ),
+    (
+        "eb-garamond/EBGaramond-Italic.ttf",
+        include_bytes!("../../fonts/eb-garamond/EBGaramond-Italic.ttf"),
+    ),
+    (
+        "eb-garamond/EBGaramond-Bold.ttf",
+        include_bytes!("../../fonts/eb-garamond/EBGaramond-Bold.ttf"),
+    ),
+    (
+        "eb-garamond/EBGaramond-BoldItalic.ttf",
+        include_bytes!("../../fonts/eb-garamond/EBGaramond-BoldItalic.ttf"),
+    ),
+    (
+        "noto-sans-mono/NotoSansMono-Regular.ttf",
+        include_bytes!("../../fonts/noto-sans-mono/NotoSansMono-Regular.ttf"),
+    ),
+    (
+        "noto-sans-mono/NotoSansMono-Bold.ttf",
+        include_bytes!("../../fonts/noto-sans-mono/NotoSansMono-Bold.ttf"),
+    ),
+];
+
+/// A built-in font by its path, written as `../fonts/NAME` (from a built-in theme),
+/// `fonts/NAME` or `builtin:NAME`.
+pub fn builtin(path: &str) -> Option<&'static [u8]> {
+    let key = path
+        .strip_prefix("builtin:")
+        .or_else(|| path.strip_prefix("../fonts/"))
+        .or_else(|| path.strip_prefix("fonts/"))?;
+    BUILTIN.iter().find(|(k, _)| *k == key).map(|(_, d)| *d)
+}
+
+/// Loads a font named by a theme: a file relative to `theme_dir` when it exists there,
+/// else a built-in font of that name.
+pub fn load(path: &str, theme_dir: Option<&Path>) -> Option<Cow<'static, [u8]>> {
+    if let Some(dir) = theme_dir {
+        let file = dir.join(path);
+        if let Ok(bytes) = std::fs::read(&file) {
+            return Some(Cow::Owned(bytes));
+        }
+    }
+    builtin(path).map(Cow::Borrowed)
+}

@@ -1,0 +1,425 @@
+//! Themes: one TOML file decides how an article looks in every output.
+//!
+//! Built-in themes live in `themes/` and are embedded in the binary; `--theme PATH`
+//! loads a user's file, whose font paths are relative to that file.
+
+pub mod fonts;
+
+use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The built-in themes: name and TOML source.
+const BUILTIN: &[(&str, &str)] = &[("classic", include_str!("../../themes/classic.toml"))];
+
+/// Why a theme could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ThemeError {
+    /// Neither a built-in name nor a readable file.
+    #[error("unknown theme '{0}' (built-in themes: {list}; or give a path to a .toml file)", list = builtin_names().join(", "))]
+    Unknown(String),
+    /// The theme file could not be read.
+    #[error("{path}: cannot read theme: {source}")]
+    Io {
+        /// The theme file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse or names unknown keys or bad values.
+    #[error("{origin}: {message}")]
+    Invalid {
+        /// The theme file or built-in name.
+        origin: String,
+        /// The parser's message, with line and key.
+        message: String,
+    },
+    /// A font file named by the theme is missing.
+    #[error("{origin}: font file '{path}' (key {key}) not found")]
+    MissingFont {
+        /// The theme file or built-in name.
+        origin: String,
+        /// The theme key that names the font.
+        key: String,
+        /// The path as written.
+        path: String,
+    },
+}
+
+/// A complete theme.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    /// Short name, as given to `--theme`.
+    pub name: String,
+    /// One line for `galley themes`.
+    pub description: String,
+    /// Font families per role.
+    pub fonts: Fonts,
+    /// Body text.
+    pub text: TextStyle,
+    /// Section headings.
+    pub headings: HeadingStyle,
+    /// Colours, as `#rrggbb`.
+    pub colors: Colors,
+    /// PDF page geometry.
+    pub page: PageStyle,
+    /// EPUB-only settings.
+    #[serde(default)]
+    pub epub: EpubStyle,
+    /// Folder of the theme file, for relative font paths; `None` for built-ins.
+    #[serde(skip)]
+    pub dir: Option<PathBuf>,
+}
+
+/// Font families by role.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fonts {
+    /// Running text.
+    pub body: FontFamily,
+    /// Headings; the body family when absent.
+    #[serde(default)]
+    pub heading: Option<FontFamily>,
+    /// Code.
+    pub mono: FontFamily,
+    /// Families tried, in order, for characters the others lack.
+    #[serde(default)]
+    pub fallbacks: Vec<FontFamily>,
+}
+
+/// One family: a name and up to four faces.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FontFamily {
+    /// Family name, as CSS and PDF font names show it.
+    pub family: String,
+    /// CSS generic family to fall back to: `serif`, `sans-serif` or `monospace`.
+    pub generic: String,
+    /// Upright regular face (required).
+    pub regular: String,
+    /// Italic face.
+    #[serde(default)]
+    pub italic: Option<String>,
+    /// Bold face.
+    #[serde(default)]
+    pub bold: Option<String>,
+    /// Bold italic face.
+    #[serde(default)]
+    pub bold_italic: Option<String>,
+}
+
+/// Which face of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FaceStyle {
+    /// Upright, normal weight.
+    Regular,
+    /// Italic, normal weight.
+    Italic,
+    /// Upright, bold.
+    Bold,
+    /// Italic, bold.
+    BoldItalic,
+}
+
+impl FaceStyle {
+    /// All four, in a fixed order.
+    pub const ALL: [FaceStyle; 4] = [
+        FaceStyle::Regular,
+        FaceStyle::Italic,
+        FaceStyle::Bold,
+        FaceStyle::BoldItalic,
+    ];
+
+    /// Whether this face is bold.
+    pub fn is_bold(self) -> bool {
+        matches!(self, FaceStyle::Bold | FaceStyle::BoldItalic)
+    }
+
+    /// Whether this face is italic.
+    pub fn is_italic(self) -> bool {
+        matches!(self, FaceStyle::Italic | FaceStyle::BoldItalic)
+    }
+
+    /// Short name used in file names and keys.
+    pub fn key(self) -> &'static str {
+        match self {
+            FaceStyle::Regular => "regular",
+            FaceStyle::Italic => "italic",
+            FaceStyle::Bold => "bold",
+            FaceStyle::BoldItalic => "bold_italic",
+        }
+    }
+}
+
+impl FontFamily {
+    /// The path of one face, if the family has it.
+    pub fn face(&self, style: FaceStyle) -> Option<&str> {
+        match style {
+            FaceStyle::Regular => Some(&self.regular),
+            FaceStyle::Italic => self.italic.as_deref(),
+            FaceStyle::Bold => self.bold.as_deref(),
+            FaceStyle::BoldItalic => self.bold_italic.as_deref(),
+        }
+    }
+}
+
+/// How paragraphs are told apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ParagraphStyle {
+    /// First-line indent, no space between (books).
+    Indent,
+    /// Space between, no indent (web, manuals).
+    Space,
+}
+
+/// Horizontal alignment of headings and title blocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockAlign {
+    /// Flush left.
+    Left,
+    /// Centred.
+    Center,
+}
+
+/// Body text settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextStyle {
+    /// Size in points (PDF); EPUB text keeps the reader's chosen size.
+    pub size: f32,
+    /// Line height as a multiple of the size.
+    pub leading: f32,
+    /// Indented or spaced paragraphs.
+    pub paragraph: ParagraphStyle,
+    /// First-line indent in em.
+    pub indent: f32,
+    /// Justified (true) or ragged right.
+    pub justify: bool,
+    /// Hyphenate words to even out lines.
+    pub hyphenate: bool,
+}
+
+/// Heading settings.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HeadingStyle {
+    /// Sizes in em for levels 1–6.
+    pub sizes: [f32; 6],
+    /// Bold (true) or the regular weight.
+    pub bold: bool,
+    /// Set in small capitals.
+    #[serde(default)]
+    pub small_caps: bool,
+    /// Left or centred.
+    pub align: BlockAlign,
+    /// Space above a heading, in em.
+    pub space_before: f32,
+    /// Space below a heading, in em.
+    pub space_after: f32,
+}
+
+/// Theme colours as `#rrggbb` strings (checked when the theme loads).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Colors {
+    /// Running text.
+    pub text: String,
+    /// Page background.
+    pub background: String,
+    /// Headings.
+    pub heading: String,
+    /// Links.
+    pub link: String,
+    /// Rules and borders.
+    pub rule: String,
+    /// Kickers, drop caps and other accents.
+    pub accent: String,
+    /// Generated cover background.
+    pub cover_background: String,
+    /// Generated cover text.
+    pub cover_text: String,
+}
+
+/// PDF page geometry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageStyle {
+    /// Paper: `a4`, `a5`, `letter`, `6x9` or `WxH` with units.
+    pub size: String,
+    /// Top margin in mm.
+    pub margin_top: f32,
+    /// Bottom margin in mm.
+    pub margin_bottom: f32,
+    /// Inner (binding side) margin in mm.
+    pub margin_inner: f32,
+    /// Outer margin in mm.
+    pub margin_outer: f32,
+}
+
+/// EPUB-only settings.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EpubStyle {
+    /// Extra CSS appended after the generated stylesheet.
+    #[serde(default)]
+    pub css: String,
+}
+
+/// Names of the built-in themes.
+pub fn builtin_names() -> Vec<&'static str> {
+    BUILTIN.iter().map(|(n, _)| *n).collect()
+}
+
+impl Theme {
+    /// A built-in theme by name, or a theme file by path.
+    pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
+        if let Some((name, src)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
+            return Theme::parse(src, &format!("built-in theme '{name}'"), None);
+        }
+        let path = Path::new(name_or_path);
+        if !(path.exists() || name_or_path.ends_with(".toml") || name_or_path.contains('/')) {
+            return Err(ThemeError::Unknown(name_or_path.to_string()));
+        }
+        let src = std::fs::read_to_string(path).map_err(|source| ThemeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Theme::parse(&src, &path.display().to_string(), Some(dir))
+    }
+
+    /// The default theme.
+    pub fn default_theme() -> Result<Theme, ThemeError> {
+        Theme::load("classic")
+    }
+
+    /// Parses and checks a theme's TOML; `origin` names it in errors.
+    pub fn parse(src: &str, origin: &str, dir: Option<PathBuf>) -> Result<Theme, ThemeError> {
+        let invalid = |message: String| ThemeError::Invalid {
+            origin: origin.to_string(),
+            message,
+        };
+        let mut theme: Theme = toml::from_str(src).map_err(|e| invalid(e.to_string()))?;
+        theme.dir = dir;
+        let c = &theme.colors;
+        for (key, value) in [
+            ("colors.text", &c.text),
+            ("colors.background", &c.background),
+            ("colors.heading", &c.heading),
+            ("colors.link", &c.link),
+            ("colors.rule", &c.rule),
+            ("colors.accent", &c.accent),
+            ("colors.cover_background", &c.cover_background),
+            ("colors.cover_text", &c.cover_text),
+        ] {
+            if parse_color(value).is_none() {
+                return Err(invalid(format!(
+                    "{key} = \"{value}\" is not a colour (expected #rrggbb)"
+                )));
+            }
+        }
+        if !(4.0..=72.0).contains(&theme.text.size) {
+            return Err(invalid(format!(
+                "text.size = {} is out of range (4–72 pt)",
+                theme.text.size
+            )));
+        }
+        if !(0.8..=4.0).contains(&theme.text.leading) {
+            return Err(invalid(format!(
+                "text.leading = {} is out of range (0.8–4)",
+                theme.text.leading
+            )));
+        }
+        for (role, fam) in theme.families() {
+            for style in FaceStyle::ALL {
+                if let Some(path) = fam.face(style)
+                    && fonts::load(path, theme.dir.as_deref()).is_none()
+                {
+                    return Err(ThemeError::MissingFont {
+                        origin: origin.to_string(),
+                        key: format!("fonts.{role}.{}", style.key()),
+                        path: path.to_string(),
+                    });
+                }
+            }
+        }
+        Ok(theme)
+    }
+
+    /// Every family with its role name.
+    pub fn families(&self) -> Vec<(String, &FontFamily)> {
+        let mut out = vec![("body".to_string(), &self.fonts.body)];
+        if let Some(h) = &self.fonts.heading {
+            out.push(("heading".to_string(), h));
+        }
+        out.push(("mono".to_string(), &self.fonts.mono));
+        for (i, f) in self.fonts.fallbacks.iter().enumerate() {
+            out.push((format!("fallbacks[{i}]"), f));
+        }
+        out
+    }
+
+    /// The heading family (the body family unless the theme names one).
+    pub fn heading_family(&self) -> &FontFamily {
+        self.fonts.heading.as_ref().unwrap_or(&self.fonts.body)
+    }
+
+    /// The bytes of one face of a family; `None` when the family lacks that face.
+    pub fn face_data(&self, family: &FontFamily, style: FaceStyle) -> Option<Cow<'static, [u8]>> {
+        fonts::load(family.face(style)?, self.dir.as_deref())
+    }
+}
+
+/// `#rrggbb` (or `#rgb`) to RGB bytes.
+pub fn parse_color(s: &str) -> Option<[u8; 3]> {
+    let hex = s.strip_prefix('#')?;
+    let digits: Vec<u8> = hex
+        .chars()
+        .map(|c| c.to_digit(16).map(|d| d as u8))
+        .collect::<Option<_>>()?;
+    match digits.as_slice() {
+        [r, g, b] => Some([r * 17, g * 17, b * 17]),
+        [r1, r2, g1, g2, b1, b2] => Some([r1 * 16 + r2, g1 * 16 + g2, b1 * 16 + b2]),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtins_load_with_fonts() {
+        for name in builtin_names() {
+            let t = Theme::load(name).expect(name);
+            for (_, fam) in t.families() {
+                assert!(t.face_data(fam, FaceStyle::Regular).is_some());
+            }
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let src = include_str!("../../themes/classic.toml").replace("#1f4e79", "blue");
+        let err = Theme::parse(&src, "t.toml", None).unwrap_err().to_string();
+        assert!(err.contains("colors.link"), "{err}");
+        let src = format!("{}\n[extra]\nx = 1\n", include_str!("../../themes/classic.toml"));
+        let err = Theme::parse(&src, "t.toml", None).unwrap_err().to_string();
+        assert!(err.contains("t.toml") && err.contains("extra"), "{err}");
+        assert!(matches!(
+            Theme::load("no-such-theme"),
+            Err(ThemeError::Unknown(_))
+        ));
+    }
+
+    #[test]
+    fn colors_parse() {
+        assert_eq!(parse_color("#fff"), Some([255, 255, 255]));
+        assert_eq!(parse_color("#1f4e79"), Some([0x1f, 0x4e, 0x79]));
+        assert_eq!(parse_color("1f4e79"), None);
+    }
+}

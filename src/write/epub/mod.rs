@@ -1,0 +1,462 @@
+//! EPUB 3 writer: XHTML content, navigation, stylesheet and fonts from the theme.
+//!
+//! epub-builder assembles the package; [`package::finish`] then repairs what it gets
+//! wrong and makes the archive reproducible.
+
+pub mod css;
+pub mod fonts;
+pub mod package;
+pub mod split;
+pub mod xhtml;
+
+use std::collections::HashMap;
+use std::collections::VecDeque;
+use std::fmt::Write as _;
+
+use epub_builder::{
+    EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary,
+};
+
+use crate::assets::{Asset, Assets};
+use crate::model::date::{self, DateTime};
+use crate::model::{Block, Document};
+use crate::theme::Theme;
+use crate::write::cover::{CoverSpec, render_cover_png};
+use xhtml::{Context, Renderer, escape};
+
+/// Why an EPUB could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EpubError {
+    /// epub-builder refused the content.
+    #[error("EPUB assembly failed: {0}")]
+    Builder(#[from] epub_builder::Error),
+    /// The archive could not be rewritten.
+    #[error("EPUB packaging failed: {0}")]
+    Zip(#[from] zip::result::ZipError),
+}
+
+/// Choices that are not part of the document or theme.
+#[derive(Debug, Default, Clone)]
+pub struct EpubOptions {
+    /// Modification time as Unix seconds (from `SOURCE_DATE_EPOCH`); otherwise derived from
+    /// the article's date so output stays reproducible.
+    pub modified: Option<i64>,
+    /// A cover image to use instead of the article's own or a generated one.
+    pub cover: Option<Asset>,
+    /// Headings deeper than this (relative to the top level) are left out of the contents.
+    pub toc_depth: u8,
+}
+
+/// A BCP 47 tag as EPUB metadata accepts it, or `None`.
+pub fn valid_language(tag: &str) -> Option<String> {
+    let tag = tag.trim().replace('_', "-");
+    let mut parts = tag.split('-');
+    let primary = parts.next()?;
+    let ok = (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    ok.then_some(tag)
+}
+
+/// The book's unique identifier: from the explicit identifier, else the source URL,
+/// else the content, so the same input always gets the same id.
+fn book_uuid(doc: &Document) -> uuid::Uuid {
+    if let Some(id) = doc.meta.identifier.as_deref().or(doc.meta.source_url.as_deref()) {
+        return uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, id.as_bytes());
+    }
+    let json = serde_json::to_vec(doc).unwrap_or_default();
+    uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &json)
+}
+
+fn timestamp(doc: &Document, opts: &EpubOptions) -> chrono::DateTime<chrono::Utc> {
+    let secs = opts.modified.unwrap_or_else(|| {
+        doc.meta
+            .date
+            .as_deref()
+            .and_then(DateTime::parse)
+            .map(|d| days_from_civil(d.year, d.month.unwrap_or(1), d.day.unwrap_or(1)) * 86_400)
+            .unwrap_or(946_684_800) // 2000-01-01: a fixed, honest-looking default
+    });
+    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
+}
+
+fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// Writes `doc` as an EPUB 3 and returns the archive's bytes.
+pub fn write(
+    doc: &Document,
+    assets: &Assets,
+    theme: &Theme,
+    opts: &EpubOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, EpubError> {
+    let meta = &doc.meta;
+    let lang = match meta.language.as_deref() {
+        Some(l) => valid_language(l).unwrap_or_else(|| {
+            warnings.push(format!("language '{l}' is not a BCP 47 tag; using 'en'"));
+            "en".into()
+        }),
+        None => "en".into(),
+    };
+    let title = meta
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "Untitled".into());
+    let uid = book_uuid(doc);
+    let toc_title = "Contents";
+
+    let mut b = EpubBuilder::new(ZipLibrary::new()?)?;
+    b.epub_version(EpubVersion::V30);
+    b.metadata("title", title.as_str())?;
+    b.metadata("lang", lang.as_str())?;
+    b.metadata("generator", "galley")?;
+    b.metadata("toc_name", toc_title)?;
+    for a in &meta.authors {
+        b.metadata("author", a.as_str())?;
+    }
+    if let Some(d) = &meta.description {
+        b.metadata("description", d.as_str())?;
+    }
+    for t in &meta.tags {
+        b.metadata("subject", t.as_str())?;
+    }
+    if let Some(r) = &meta.rights {
+        b.set_license(r.as_str());
+    }
+    b.set_uuid(uid);
+    b.set_modified_date(timestamp(doc, opts));
+    // epub-builder has no setters for these; the finishing pass adds them to the OPF.
+    let mut dc: Vec<(&str, String)> = Vec::new();
+    if let Some(d) = meta.date.as_deref().and_then(date::normalize) {
+        dc.push(("date", d));
+    }
+    if let Some(p) = &meta.publisher {
+        dc.push(("publisher", p.clone()));
+    }
+    if let Some(s) = &meta.source_url {
+        dc.push(("source", s.clone()));
+    }
+    if let Some(id) = &meta.identifier {
+        dc.push(("identifier", id.clone()));
+    }
+
+    // Fonts and stylesheet.
+    let byline = meta.byline();
+    let date_display = meta.date.as_deref().map(date::display);
+    let extra: Vec<&str> = [byline.as_deref(), date_display.as_deref(), Some("By Contents")]
+        .into_iter()
+        .flatten()
+        .collect();
+    let chars = fonts::CharUse::of(doc, &extra);
+    let font_files = fonts::embed(theme, &chars, warnings);
+    for f in &font_files {
+        b.add_resource(&f.href, f.data.as_slice(), "font/ttf")?;
+    }
+    let faces: Vec<css::EmbeddedFace> = font_files.into_iter().map(|f| f.face).collect();
+    b.stylesheet(css::stylesheet(theme, &faces).as_bytes())?;
+
+    // Images, each distinct file once.
+    let mut image_files: HashMap<String, String> = HashMap::new();
+    let mut written: HashMap<usize, String> = HashMap::new();
+    for img in doc.images() {
+        if let Some((i, asset)) = assets.get(&img.src) {
+            let name = written.entry(i).or_insert_with(|| format!("images/img-{:03}.{}", i + 1, asset.ext));
+            image_files.insert(img.src.clone(), name.clone());
+        }
+    }
+    let mut names: Vec<(&usize, &String)> = written.iter().collect();
+    names.sort();
+    for (i, name) in names {
+        let asset = &assets.items()[*i];
+        b.add_resource(name, asset.data.as_slice(), asset.media_type)?;
+    }
+
+    // Cover: given, the article's own, or generated.
+    let cover = opts
+        .cover
+        .clone()
+        .or_else(|| meta.cover.as_ref().and_then(|c| assets.get(c)).map(|(_, a)| a.clone()))
+        .filter(|a| a.media_type != "image/svg+xml");
+    let cover = match cover {
+        Some(c) => Some(c),
+        None => generated_cover(doc, &title, theme, warnings),
+    };
+    if let Some(c) = &cover {
+        let href = format!("images/cover.{}", c.ext);
+        b.add_cover_image(&href, c.data.as_slice(), c.media_type)?;
+        let body = format!(
+            "<div class=\"cover\"><img src=\"{}\" alt=\"{}\"/></div>\n",
+            href,
+            escape(&title)
+        );
+        let page = xhtml::document(&title, &lang, Some("cover"), &body);
+        b.add_content(
+            EpubContent::new("cover.xhtml", page.as_bytes())
+                .title("Cover")
+                .reftype(ReferenceType::Cover),
+        )?;
+    }
+
+    // Body: split into files, then resolve where ids and notes live.
+    let top = split::top_level(doc);
+    let parts = split::split(doc, top);
+    let mut ids = HashMap::new();
+    for p in &parts {
+        split::collect_ids(&doc.blocks[p.start..p.end], &p.file, &mut ids);
+    }
+    let (notes, notes_in_part) = place_notes(doc, &parts);
+    let ctx = Context {
+        ids: &ids,
+        notes: &notes,
+        images: &image_files,
+        base_url: meta.source_url.as_deref(),
+        top_level: top,
+    };
+    let defs = {
+        let mut v = Vec::new();
+        split::collect_notes(&doc.blocks, &mut v);
+        v.into_iter().collect::<HashMap<_, _>>()
+    };
+    let max_depth = opts.toc_depth.max(1);
+    let mut dropped = 0;
+    for (pi, part) in parts.iter().enumerate() {
+        let blocks = &doc.blocks[part.start..part.end];
+        let mut r = Renderer::new(&ctx, &part.file);
+        let mut body = String::new();
+        if pi == 0 {
+            title_block(doc, &title, &lang, &mut r, &mut body);
+        }
+        r.blocks(blocks, &mut body);
+        if !notes_in_part[pi].is_empty() {
+            body.push_str("<section class=\"footnotes\" epub:type=\"footnotes\" role=\"doc-endnotes\">\n");
+            for label in &notes_in_part[pi] {
+                if let (Some((n, _)), Some(content)) = (notes.get(label), defs.get(label.as_str())) {
+                    r.footnote(*n, content, &mut body);
+                }
+            }
+            body.push_str("</section>\n");
+        }
+        dropped += r.dropped_links.len();
+        let (doc_title, toc) = toc_entries(blocks, &part.file, top, max_depth, pi == 0, &title);
+        let page = xhtml::document(doc_title.as_deref().unwrap_or(&title), &lang, None, &body);
+        let mut content = EpubContent::new(part.file.as_str(), page.as_bytes());
+        if let Some((text, level)) = toc.first().map(|(_, t, l)| (t.clone(), *l)) {
+            content = content.title(text).level(level);
+            for (href, text, level) in toc.into_iter().skip(1) {
+                content = content.child(TocElement::new(href, text).level(level));
+            }
+        }
+        if pi == 0 {
+            content = content.reftype(ReferenceType::Text);
+        }
+        b.add_content(content)?;
+    }
+    if dropped > 0 {
+        warnings.push(format!(
+            "{dropped} link(s) pointed outside the book without a source URL to resolve them; kept as plain text"
+        ));
+    }
+
+    let mut raw = Vec::new();
+    b.generate(&mut raw)?;
+    let uid_urn = uid.urn().to_string();
+    Ok(package::finish(
+        &raw,
+        &package::Fixes {
+            lang: &lang,
+            title: &title,
+            uid: &uid_urn,
+            toc_title,
+            dc: &dc,
+        },
+    )?)
+}
+
+/// Numbers footnotes by first reference and puts each at the end of the file that first
+/// cites it; unreferenced notes go at the end of the book.
+fn place_notes(
+    doc: &Document,
+    parts: &[split::Part],
+) -> (HashMap<String, (usize, String)>, Vec<Vec<String>>) {
+    let mut defs = Vec::new();
+    split::collect_notes(&doc.blocks, &mut defs);
+    let defs: HashMap<&str, &[Block]> = defs.into_iter().collect();
+    let mut placed: HashMap<String, (usize, String)> = HashMap::new();
+    let mut per_part: Vec<Vec<String>> = vec![Vec::new(); parts.len()];
+    let mut next = 1;
+    let mut place = |label: String, pi: usize, placed: &mut HashMap<String, (usize, String)>, per_part: &mut Vec<Vec<String>>| {
+        let mut queue = VecDeque::from([label]);
+        while let Some(l) = queue.pop_front() {
+            if placed.contains_key(&l) {
+                continue;
+            }
+            let Some(content) = defs.get(l.as_str()) else {
+                continue;
+            };
+            placed.insert(l.clone(), (next, parts[pi].file.clone()));
+            next += 1;
+            per_part[pi].push(l);
+            let mut inner = Vec::new();
+            split::note_refs(content, &mut inner);
+            queue.extend(inner);
+        }
+    };
+    for (pi, p) in parts.iter().enumerate() {
+        let mut refs = Vec::new();
+        split::note_refs(&doc.blocks[p.start..p.end], &mut refs);
+        for l in refs {
+            place(l, pi, &mut placed, &mut per_part);
+        }
+    }
+    let mut all = Vec::new();
+    split::collect_notes(&doc.blocks, &mut all);
+    let last = parts.len().saturating_sub(1);
+    for (label, _) in all {
+        place(label.to_string(), last, &mut placed, &mut per_part);
+    }
+    (placed, per_part)
+}
+
+/// Table-of-contents entries of one file: (href, text, level), the first being the file's own.
+fn toc_entries(
+    blocks: &[Block],
+    file: &str,
+    top: u8,
+    max_depth: u8,
+    first: bool,
+    book_title: &str,
+) -> (Option<String>, Vec<(String, String, i32)>) {
+    let mut entries = Vec::new();
+    if first && !matches!(blocks.first(), Some(Block::Heading { level, .. }) if *level == top) {
+        entries.push((file.to_string(), book_title.to_string(), 1));
+    }
+    for b in blocks {
+        if let Block::Heading { level, id, content } = b {
+            let rel = i32::from(level.saturating_sub(top)) + 1;
+            if rel <= i32::from(max_depth) {
+                let href = if entries.is_empty() {
+                    file.to_string()
+                } else {
+                    format!("{file}#{id}")
+                };
+                entries.push((href, xhtml::heading_text(content), rel));
+            }
+        }
+    }
+    let doc_title = entries.first().map(|(_, t, _)| t.clone());
+    (doc_title, entries)
+}
+
+fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &mut String) {
+    let m = &doc.meta;
+    out.push_str("<header class=\"titleblock\">\n");
+    if let Some(k) = m.kicker.as_deref().filter(|k| !k.trim().is_empty()) {
+        let _ = writeln!(out, "<p class=\"kicker\">{}</p>", escape(k));
+    }
+    let _ = writeln!(out, "<h1 class=\"title\">{}</h1>", escape(title));
+    if let Some(s) = m.subtitle.as_deref().filter(|s| !s.trim().is_empty()) {
+        let _ = writeln!(out, "<p class=\"subtitle\">{}</p>", escape(s));
+    }
+    if let Some(by) = m.byline() {
+        let prefix = if lang.starts_with("en") { "By " } else { "" };
+        let _ = writeln!(out, "<p class=\"byline\">{prefix}{}</p>", escape(&by));
+    }
+    if let Some(d) = &m.date {
+        let display = date::display(d);
+        match date::normalize(d) {
+            Some(iso) => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"date\"><time datetime=\"{}\">{}</time></p>",
+                    escape(&iso),
+                    escape(&display)
+                );
+            }
+            None => {
+                let _ = writeln!(out, "<p class=\"date\">{}</p>", escape(&display));
+            }
+        }
+    }
+    let source = m.source_url.as_deref().filter(|u| u.starts_with("http"));
+    if m.publisher.is_some() || source.is_some() {
+        out.push_str("<p class=\"source\">");
+        if let Some(p) = &m.publisher {
+            out.push_str(&escape(p));
+            if source.is_some() {
+                out.push_str(" · ");
+            }
+        }
+        if let Some(u) = source {
+            let shown = u
+                .trim_start_matches("https://")
+                .trim_start_matches("http://")
+                .trim_end_matches('/');
+            let inline = [crate::model::Inline::Link {
+                url: u.to_string(),
+                title: None,
+                content: vec![crate::model::Inline::text(shown)],
+            }];
+            r.inlines(&inline, out);
+        }
+        out.push_str("</p>\n");
+    }
+    out.push_str("<hr/>\n</header>\n");
+}
+
+fn generated_cover(doc: &Document, title: &str, theme: &Theme, warnings: &mut Vec<String>) -> Option<Asset> {
+    use crate::theme::{FaceStyle, parse_color};
+    let heading = theme.heading_family();
+    let title_style = if theme.headings.bold { FaceStyle::Bold } else { FaceStyle::Regular };
+    let title_font = theme
+        .face_data(heading, title_style)
+        .or_else(|| theme.face_data(heading, FaceStyle::Regular))?;
+    let text_font = theme.face_data(&theme.fonts.body, FaceStyle::Regular)?;
+    let date = doc.meta.date.as_deref().map(date::display);
+    let spec = CoverSpec {
+        kicker: doc.meta.kicker.as_deref(),
+        title,
+        subtitle: doc.meta.subtitle.as_deref(),
+        authors: &doc.meta.authors,
+        date: date.as_deref(),
+        background: parse_color(&theme.colors.cover_background).unwrap_or([255, 255, 255]),
+        foreground: parse_color(&theme.colors.cover_text).unwrap_or([0, 0, 0]),
+        accent: parse_color(&theme.colors.accent).unwrap_or([0, 0, 0]),
+        title_font: &title_font,
+        text_font: &text_font,
+    };
+    match render_cover_png(&spec) {
+        Ok(png) => Some(Asset {
+            data: png,
+            media_type: "image/png",
+            ext: "png",
+            width: 1600,
+            height: 2560,
+        }),
+        Err(e) => {
+            warnings.push(format!("could not draw a cover ({e}); the book has none"));
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn languages_and_days() {
+        assert_eq!(valid_language("pt_BR").as_deref(), Some("pt-BR"));
+        assert_eq!(valid_language("english"), None);
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 1, 1), 10_957);
+    }
+}

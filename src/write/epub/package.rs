@@ -1,0 +1,128 @@
+//! The finishing pass over epub-builder's archive.
+//!
+//! epub-builder 0.8.3 gives `dc:language` and `dc:creator` the same id, stamps zip entries
+//! with the current time, leaves `lang` off the navigation document and the NCX without
+//! the book's uid. This pass rewrites the archive: `mimetype` first and stored, fixed
+//! timestamps, fixed OPF, NCX and nav, so output is valid and byte-identical across runs.
+
+use std::io::{Cursor, Read, Write};
+
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+
+use super::xhtml::escape;
+
+/// What the pass needs to know about the book.
+pub struct Fixes<'a> {
+    /// BCP 47 language of the book.
+    pub lang: &'a str,
+    /// Book title, for the NCX.
+    pub title: &'a str,
+    /// The `urn:uuid:…` identifier, for the NCX.
+    pub uid: &'a str,
+    /// Title of the navigation document.
+    pub toc_title: &'a str,
+    /// Dublin Core elements epub-builder cannot write: (name, value).
+    pub dc: &'a [(&'a str, String)],
+}
+
+/// Rewrites the archive `epub` with the fixes applied.
+pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipError> {
+    let mut archive = ZipArchive::new(Cursor::new(epub))?;
+    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(archive.len());
+    for i in 0..archive.len() {
+        let mut f = archive.by_index(i)?;
+        let mut data = Vec::with_capacity(f.size() as usize);
+        f.read_to_end(&mut data)?;
+        entries.push((f.name().to_string(), data));
+    }
+    // mimetype must be the first entry; everything else keeps its order.
+    entries.sort_by_key(|(name, _)| name != "mimetype");
+
+    let stamp = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap_or_default();
+    let mut out = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        let data = match name.as_str() {
+            "OEBPS/content.opf" => fix_opf(&String::from_utf8_lossy(&data), fixes).into_bytes(),
+            "OEBPS/nav.xhtml" => fix_nav(&String::from_utf8_lossy(&data), fixes).into_bytes(),
+            "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
+            _ => data,
+        };
+        let method = if name == "mimetype" || is_compressed_already(&name) {
+            CompressionMethod::Stored
+        } else {
+            CompressionMethod::Deflated
+        };
+        let opts = SimpleFileOptions::default()
+            .compression_method(method)
+            .last_modified_time(stamp)
+            .unix_permissions(0o644);
+        out.start_file(name, opts)?;
+        out.write_all(&data)?;
+    }
+    Ok(out.finish()?.into_inner())
+}
+
+fn is_compressed_already(name: &str) -> bool {
+    [".png", ".jpg", ".jpeg", ".gif"]
+        .iter()
+        .any(|ext| name.to_ascii_lowercase().ends_with(ext))
+}
+
+/// Drops the duplicated `epub-creator-N` ids from `dc:language`, adds the missing
+/// Dublin Core elements and removes blank lines.
+fn fix_opf(opf: &str, fixes: &Fixes) -> String {
+    let mut out = String::with_capacity(opf.len());
+    for line in opf.lines() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        if line.trim_start().starts_with("<meta property=\"dcterms:modified\">") {
+            for (name, value) in fixes.dc {
+                out.push_str(&format!("    <dc:{name}>{}</dc:{name}>\n", escape(value)));
+            }
+        }
+        if line.trim_start().starts_with("<dc:language id=\"epub-creator-")
+            && let (Some(start), Some(end)) = (line.find(" id=\""), line.find("\">"))
+        {
+            out.push_str(&line[..start]);
+            out.push_str(&line[end + 1..]);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn fix_nav(nav: &str, fixes: &Fixes) -> String {
+    let lang = escape(fixes.lang);
+    nav.replacen(
+        "<html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\">",
+        &format!(
+            "<html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" lang=\"{lang}\" xml:lang=\"{lang}\">"
+        ),
+        1,
+    )
+    .replacen(
+        "<nav epub:type = \"landmarks\">",
+        "<nav epub:type=\"landmarks\" hidden=\"hidden\">",
+        1,
+    )
+}
+
+fn fix_ncx(ncx: &str, fixes: &Fixes) -> String {
+    ncx.replacen(
+        "<head>",
+        &format!(
+            "<head>\n    <meta name=\"dtb:uid\" content=\"{}\" />",
+            escape(fixes.uid)
+        ),
+        1,
+    )
+    .replacen(
+        &format!("<docTitle>\n    <text>{}</text>", escape(fixes.toc_title)),
+        &format!("<docTitle>\n    <text>{}</text>", escape(fixes.title)),
+        1,
+    )
+}

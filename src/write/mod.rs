@@ -1,0 +1,7 @@
+//! Writers: the document model to output files.
+
+pub mod cover;
+pub mod epub;
+pub mod links;
+pub mod output;
+pub mod raw_html;
