@@ -122,7 +122,24 @@ fn local_path(src: &str, base: Option<&Path>) -> Option<PathBuf> {
     let path = Path::new(&decoded);
     Some(match base {
         Some(b) if path.is_relative() => b.join(path),
+        Some(b) if !path.exists() => site_absolute(b, &decoded).unwrap_or_else(|| path.to_path_buf()),
         _ => path.to_path_buf(),
+    })
+}
+
+/// Static-site posts write images as `/img/x.png`, meaning the site's root, which is some
+/// folder above the post, often with the files under `public/` or `static/`.
+fn site_absolute(base: &Path, abs: &str) -> Option<PathBuf> {
+    let rel = abs.trim_start_matches('/');
+    if rel.is_empty() {
+        return None;
+    }
+    let base = base.canonicalize().ok()?;
+    base.ancestors().take(8).find_map(|dir| {
+        ["", "public", "static"]
+            .iter()
+            .map(|sub| dir.join(sub).join(rel))
+            .find(|p| p.is_file())
     })
 }
 

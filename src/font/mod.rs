@@ -1,0 +1,2 @@
+//! Fonts: subsetting for embedding in EPUB and PDF.
+pub mod subset;
