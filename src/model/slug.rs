@@ -1,11 +1,13 @@
 //! Heading identifiers: readable, unique, valid as XML ids and URL fragments.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// Hands out unique ids for one document.
 #[derive(Debug, Default)]
 pub struct Slugger {
     used: HashSet<String>,
+    /// Next suffix to try per base, so many equal headings stay linear.
+    next: HashMap<String, usize>,
 }
 
 impl Slugger {
@@ -29,10 +31,10 @@ impl Slugger {
             slugify(wanted)
         };
         let mut candidate = base.clone();
-        let mut n = 2;
+        let n = self.next.entry(base.clone()).or_insert(2);
         while self.used.contains(&candidate) {
             candidate = format!("{base}-{n}");
-            n += 1;
+            *n += 1;
         }
         self.used.insert(candidate.clone());
         candidate
