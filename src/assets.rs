@@ -39,7 +39,12 @@ pub struct Assets {
 impl Assets {
     /// Loads every image of `doc`, resolving relative paths against `base`.
     /// `origin` names the document in warnings.
-    pub fn load(doc: &Document, base: Option<&Path>, origin: &str, warnings: &mut Vec<String>) -> Assets {
+    pub fn load(
+        doc: &Document,
+        base: Option<&Path>,
+        origin: &str,
+        warnings: &mut Vec<String>,
+    ) -> Assets {
         let mut assets = Assets::default();
         for img in doc.images() {
             if assets.by_src.contains_key(&img.src) {
@@ -50,7 +55,11 @@ impl Assets {
                     assets.insert(&img.src, asset);
                 }
                 Err(why) => {
-                    let alt = if img.alt.is_empty() { "no alt text" } else { &img.alt };
+                    let alt = if img.alt.is_empty() {
+                        "no alt text"
+                    } else {
+                        &img.alt
+                    };
                     warnings.push(format!(
                         "{origin}: image '{}' {why}; showing its alt text ({alt})",
                         short(&img.src)
@@ -88,7 +97,10 @@ impl Assets {
 
 fn short(src: &str) -> String {
     if src.len() > 80 {
-        let cut = (0..=77).rev().find(|&i| src.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=77)
+            .rev()
+            .find(|&i| src.is_char_boundary(i))
+            .unwrap_or(0);
         format!("{}…", &src[..cut])
     } else {
         src.to_string()
@@ -122,7 +134,9 @@ fn local_path(src: &str, base: Option<&Path>) -> Option<PathBuf> {
     let path = Path::new(&decoded);
     Some(match base {
         Some(b) if path.is_relative() => b.join(path),
-        Some(b) if !path.exists() => site_absolute(b, &decoded).unwrap_or_else(|| path.to_path_buf()),
+        Some(b) if !path.exists() => {
+            site_absolute(b, &decoded).unwrap_or_else(|| path.to_path_buf())
+        }
         _ => path.to_path_buf(),
     })
 }
@@ -223,7 +237,8 @@ fn identify(bytes: Vec<u8>) -> Result<Asset, String> {
             height: 0,
         });
     }
-    let format = image::guess_format(&bytes).map_err(|_| "is not an image galley can read".to_string())?;
+    let format =
+        image::guess_format(&bytes).map_err(|_| "is not an image galley can read".to_string())?;
     let (media_type, ext) = match format {
         image::ImageFormat::Png => ("image/png", "png"),
         image::ImageFormat::Jpeg => ("image/jpeg", "jpg"),
@@ -276,7 +291,10 @@ fn looks_like_svg(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(1024)];
     let text = String::from_utf8_lossy(head);
     let t = text.trim_start_matches('\u{feff}').trim_start();
-    (t.starts_with("<?xml") || t.starts_with("<svg") || t.starts_with("<!--") || t.starts_with("<!DOCTYPE svg"))
+    (t.starts_with("<?xml")
+        || t.starts_with("<svg")
+        || t.starts_with("<!--")
+        || t.starts_with("<!DOCTYPE svg"))
         && text.contains("<svg")
 }
 
@@ -292,8 +310,16 @@ mod tests {
 
     #[test]
     fn missing_and_bogus_images_are_reported() {
-        assert!(load_image("nope/missing.png", None).unwrap_err().contains("not found"));
+        assert!(
+            load_image("nope/missing.png", None)
+                .unwrap_err()
+                .contains("not found")
+        );
         assert!(load_image("data:image/png;base64,aGVsbG8=", None).is_err());
-        assert!(load_image("https://example.com/a.png", None).unwrap_err().contains("remote"));
+        assert!(
+            load_image("https://example.com/a.png", None)
+                .unwrap_err()
+                .contains("remote")
+        );
     }
 }

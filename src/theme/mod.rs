@@ -407,7 +407,10 @@ mod tests {
         let src = include_str!("../../themes/classic.toml").replace("#1f4e79", "blue");
         let err = Theme::parse(&src, "t.toml", None).unwrap_err().to_string();
         assert!(err.contains("colors.link"), "{err}");
-        let src = format!("{}\n[extra]\nx = 1\n", include_str!("../../themes/classic.toml"));
+        let src = format!(
+            "{}\n[extra]\nx = 1\n",
+            include_str!("../../themes/classic.toml")
+        );
         let err = Theme::parse(&src, "t.toml", None).unwrap_err().to_string();
         assert!(err.contains("t.toml") && err.contains("extra"), "{err}");
         assert!(matches!(

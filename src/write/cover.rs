@@ -888,7 +888,11 @@ mod tests {
         }
         let body = layout_body(&bold, &reg, &many, None, 1300.0, 1500.0);
         assert!(body.title_lines.len() <= TITLE_HARD_MAX_LINES);
-        assert!(body.title_lines.last().is_some_and(|l| l.ends_with('\u{2026}')));
+        assert!(
+            body.title_lines
+                .last()
+                .is_some_and(|l| l.ends_with('\u{2026}'))
+        );
         assert_eq!(visible_text(&bold, " 日本語  Title\n🚀 "), "Title");
 
         // Full renders are slow in debug builds, so only the worst cases go end to end.

@@ -63,7 +63,9 @@ pub fn resolve(base: &str, rel: &str) -> Option<String> {
     let scheme = scheme_of(base)?;
     let after_scheme = &base[scheme.len() + 1..];
     let authority_part = after_scheme.strip_prefix("//")?;
-    let auth_end = authority_part.find(['/', '?', '#']).unwrap_or(authority_part.len());
+    let auth_end = authority_part
+        .find(['/', '?', '#'])
+        .unwrap_or(authority_part.len());
     let authority = &authority_part[..auth_end];
     let base_path = authority_part[auth_end..]
         .split(['?', '#'])
@@ -84,7 +86,10 @@ pub fn resolve(base: &str, rel: &str) -> Option<String> {
         let dir = base_path.rfind('/').map_or("/", |i| &base_path[..=i]);
         format!("{dir}{rel_path}")
     };
-    Some(format!("{scheme}://{authority}{}{suffix}", remove_dot_segments(&path)))
+    Some(format!(
+        "{scheme}://{authority}{}{suffix}",
+        remove_dot_segments(&path)
+    ))
 }
 
 fn remove_dot_segments(path: &str) -> String {
@@ -105,7 +110,11 @@ fn remove_dot_segments(path: &str) -> String {
         }
     }
     let joined = out.join("/");
-    if joined.starts_with('/') { joined } else { format!("/{joined}") }
+    if joined.starts_with('/') {
+        joined
+    } else {
+        format!("/{joined}")
+    }
 }
 
 #[cfg(test)]

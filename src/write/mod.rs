@@ -4,4 +4,5 @@ pub mod cover;
 pub mod epub;
 pub mod links;
 pub mod output;
+pub mod pdf;
 pub mod raw_html;

@@ -15,9 +15,14 @@ pub fn text_of(html: &str) -> String {
             continue;
         }
         let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-        let tag = rest[1..end.saturating_sub(1).max(1)].trim().to_ascii_lowercase();
+        let tag = rest[1..end.saturating_sub(1).max(1)]
+            .trim()
+            .to_ascii_lowercase();
         rest = &rest[end..];
-        let name: String = tag.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
         if name == "script" || name == "style" {
             let close = format!("</{name}");
             let lower = rest.to_ascii_lowercase();
@@ -25,7 +30,10 @@ pub fn text_of(html: &str) -> String {
                 .find(&close)
                 .and_then(|i| rest[i..].find('>').map(|j| &rest[i + j + 1..]))
                 .unwrap_or("");
-        } else if matches!(name.as_str(), "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3") {
+        } else if matches!(
+            name.as_str(),
+            "br" | "p" | "div" | "li" | "tr" | "h1" | "h2" | "h3"
+        ) {
             out.push(' ');
         }
     }
@@ -97,11 +105,16 @@ mod tests {
     #[test]
     fn keeps_text_drops_markup() {
         assert_eq!(
-            text_of("<div class=\"x\">Hello <b>world</b> &amp; all<script>evil()</script><!-- c --></div>"),
+            text_of(
+                "<div class=\"x\">Hello <b>world</b> &amp; all<script>evil()</script><!-- c --></div>"
+            ),
             "Hello world & all"
         );
         assert_eq!(text_of("<style>p{}</style>"), "");
         assert!(is_line_break("<br>") && is_line_break("<BR />") && !is_line_break("<b>"));
-        assert_eq!(decode_entities("&#8220;x&#x201D; &bogus; &"), "“x” &bogus; &");
+        assert_eq!(
+            decode_entities("&#8220;x&#x201D; &bogus; &"),
+            "“x” &bogus; &"
+        );
     }
 }

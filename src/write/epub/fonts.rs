@@ -31,9 +31,16 @@ impl CharUse {
     pub fn of(doc: &Document, extra: &[&str]) -> CharUse {
         let mut u = CharUse::default();
         let m = &doc.meta;
-        for s in [&m.title, &m.subtitle, &m.kicker, &m.date, &m.publisher, &m.source_url]
-            .into_iter()
-            .flatten()
+        for s in [
+            &m.title,
+            &m.subtitle,
+            &m.kicker,
+            &m.date,
+            &m.publisher,
+            &m.source_url,
+        ]
+        .into_iter()
+        .flatten()
         {
             u.text.extend(s.chars());
         }
@@ -63,7 +70,9 @@ impl CharUse {
     fn blocks(&mut self, blocks: &[Block]) {
         for b in blocks {
             match b {
-                Block::Heading { content, .. } | Block::Paragraph { content } => self.inlines(content),
+                Block::Heading { content, .. } | Block::Paragraph { content } => {
+                    self.inlines(content)
+                }
                 Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => self.blocks(blocks),
                 Block::List(l) => l.items.iter().for_each(|i| self.blocks(&i.blocks)),
                 Block::Code { text, .. } => self.mono.extend(text.chars()),
@@ -78,7 +87,9 @@ impl CharUse {
                     self.inlines(&t.caption);
                 }
                 Block::Rule => {}
-                Block::RawHtml { html } => self.text.extend(crate::write::raw_html::text_of(html).chars()),
+                Block::RawHtml { html } => self
+                    .text
+                    .extend(crate::write::raw_html::text_of(html).chars()),
             }
         }
     }
@@ -102,7 +113,8 @@ impl CharUse {
 /// Subsets every face the book needs. A face that cannot be subset is embedded whole, with a warning.
 pub fn embed(theme: &Theme, chars: &CharUse, warnings: &mut Vec<String>) -> Vec<FontFile> {
     let mut files = Vec::new();
-    let mut families: Vec<(&str, &FontFamily, &BTreeSet<char>)> = vec![("body", &theme.fonts.body, &chars.text)];
+    let mut families: Vec<(&str, &FontFamily, &BTreeSet<char>)> =
+        vec![("body", &theme.fonts.body, &chars.text)];
     if let Some(h) = &theme.fonts.heading
         && h.family != theme.fonts.body.family
     {

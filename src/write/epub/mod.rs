@@ -13,9 +13,7 @@ use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
 
-use epub_builder::{
-    EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary,
-};
+use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
 use crate::assets::{Asset, Assets};
 use crate::model::date::{self, DateTime};
@@ -54,14 +52,20 @@ pub fn valid_language(tag: &str) -> Option<String> {
     let primary = parts.next()?;
     let ok = (2..=3).contains(&primary.len())
         && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && parts.all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
     ok.then_some(tag)
 }
 
 /// The book's unique identifier: from the explicit identifier, else the source URL,
 /// else the content, so the same input always gets the same id.
 fn book_uuid(doc: &Document) -> uuid::Uuid {
-    if let Some(id) = doc.meta.identifier.as_deref().or(doc.meta.source_url.as_deref()) {
+    if let Some(id) = doc
+        .meta
+        .identifier
+        .as_deref()
+        .or(doc.meta.source_url.as_deref())
+    {
         return uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_URL, id.as_bytes());
     }
     let json = serde_json::to_vec(doc).unwrap_or_default();
@@ -152,10 +156,14 @@ pub fn write(
     // Fonts and stylesheet.
     let byline = meta.byline();
     let date_display = meta.date.as_deref().map(date::display);
-    let extra: Vec<&str> = [byline.as_deref(), date_display.as_deref(), Some("By Contents")]
-        .into_iter()
-        .flatten()
-        .collect();
+    let extra: Vec<&str> = [
+        byline.as_deref(),
+        date_display.as_deref(),
+        Some("By Contents"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let chars = fonts::CharUse::of(doc, &extra);
     let font_files = fonts::embed(theme, &chars, warnings);
     for f in &font_files {
@@ -169,7 +177,9 @@ pub fn write(
     let mut written: HashMap<usize, String> = HashMap::new();
     for img in doc.images() {
         if let Some((i, asset)) = assets.get(&img.src) {
-            let name = written.entry(i).or_insert_with(|| format!("images/img-{:03}.{}", i + 1, asset.ext));
+            let name = written
+                .entry(i)
+                .or_insert_with(|| format!("images/img-{:03}.{}", i + 1, asset.ext));
             image_files.insert(img.src.clone(), name.clone());
         }
     }
@@ -184,7 +194,12 @@ pub fn write(
     let cover = opts
         .cover
         .clone()
-        .or_else(|| meta.cover.as_ref().and_then(|c| assets.get(c)).map(|(_, a)| a.clone()))
+        .or_else(|| {
+            meta.cover
+                .as_ref()
+                .and_then(|c| assets.get(c))
+                .map(|(_, a)| a.clone())
+        })
         .filter(|a| a.media_type != "image/svg+xml");
     let cover = match cover {
         Some(c) => Some(c),
@@ -237,9 +252,12 @@ pub fn write(
         }
         r.blocks(blocks, &mut body);
         if !notes_in_part[pi].is_empty() {
-            body.push_str("<section class=\"footnotes\" epub:type=\"footnotes\" role=\"doc-endnotes\">\n");
+            body.push_str(
+                "<section class=\"footnotes\" epub:type=\"footnotes\" role=\"doc-endnotes\">\n",
+            );
             for label in &notes_in_part[pi] {
-                if let (Some((n, _)), Some(content)) = (notes.get(label), defs.get(label.as_str())) {
+                if let (Some((n, _)), Some(content)) = (notes.get(label), defs.get(label.as_str()))
+                {
                     r.footnote(*n, content, &mut body);
                 }
             }
@@ -293,7 +311,10 @@ fn place_notes(
     let mut placed: HashMap<String, (usize, String)> = HashMap::new();
     let mut per_part: Vec<Vec<String>> = vec![Vec::new(); parts.len()];
     let mut next = 1;
-    let mut place = |label: String, pi: usize, placed: &mut HashMap<String, (usize, String)>, per_part: &mut Vec<Vec<String>>| {
+    let mut place = |label: String,
+                     pi: usize,
+                     placed: &mut HashMap<String, (usize, String)>,
+                     per_part: &mut Vec<Vec<String>>| {
         let mut queue = VecDeque::from([label]);
         while let Some(l) = queue.pop_front() {
             if placed.contains_key(&l) {
@@ -412,10 +433,19 @@ fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &
     out.push_str("<hr/>\n</header>\n");
 }
 
-fn generated_cover(doc: &Document, title: &str, theme: &Theme, warnings: &mut Vec<String>) -> Option<Asset> {
+fn generated_cover(
+    doc: &Document,
+    title: &str,
+    theme: &Theme,
+    warnings: &mut Vec<String>,
+) -> Option<Asset> {
     use crate::theme::{FaceStyle, parse_color};
     let heading = theme.heading_family();
-    let title_style = if theme.headings.bold { FaceStyle::Bold } else { FaceStyle::Regular };
+    let title_style = if theme.headings.bold {
+        FaceStyle::Bold
+    } else {
+        FaceStyle::Regular
+    };
     let title_font = theme
         .face_data(heading, title_style)
         .or_else(|| theme.face_data(heading, FaceStyle::Regular))?;

@@ -77,12 +77,17 @@ fn fix_opf(opf: &str, fixes: &Fixes) -> String {
         if line.trim().is_empty() {
             continue;
         }
-        if line.trim_start().starts_with("<meta property=\"dcterms:modified\">") {
+        if line
+            .trim_start()
+            .starts_with("<meta property=\"dcterms:modified\">")
+        {
             for (name, value) in fixes.dc {
                 out.push_str(&format!("    <dc:{name}>{}</dc:{name}>\n", escape(value)));
             }
         }
-        if line.trim_start().starts_with("<dc:language id=\"epub-creator-")
+        if line
+            .trim_start()
+            .starts_with("<dc:language id=\"epub-creator-")
             && let (Some(start), Some(end)) = (line.find(" id=\""), line.find("\">"))
         {
             out.push_str(&line[..start]);

@@ -104,7 +104,10 @@ pub fn collect_ids(blocks: &[Block], file: &str, ids: &mut HashMap<String, Strin
                 ids.entry(id.clone()).or_insert_with(|| file.to_string());
             }
             Block::Quote { blocks } => collect_ids(blocks, file, ids),
-            Block::List(l) => l.items.iter().for_each(|i| collect_ids(&i.blocks, file, ids)),
+            Block::List(l) => l
+                .items
+                .iter()
+                .for_each(|i| collect_ids(&i.blocks, file, ids)),
             _ => {}
         }
     }
@@ -135,7 +138,10 @@ pub fn note_refs(blocks: &[Block], out: &mut Vec<String>) {
                     inl(&c.content, out);
                 }
             }
-            Block::FootnoteDef { .. } | Block::Code { .. } | Block::Rule | Block::RawHtml { .. } => {}
+            Block::FootnoteDef { .. }
+            | Block::Code { .. }
+            | Block::Rule
+            | Block::RawHtml { .. } => {}
         }
     }
 }

@@ -26,7 +26,9 @@ pub fn escape(s: &str) -> String {
 
 /// A complete XHTML content document around `body`.
 pub fn document(title: &str, lang: &str, body_class: Option<&str>, body: &str) -> String {
-    let class = body_class.map(|c| format!(" class=\"{c}\"")).unwrap_or_default();
+    let class = body_class
+        .map(|c| format!(" class=\"{c}\""))
+        .unwrap_or_default();
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE html>\n\
 <html xmlns=\"http://www.w3.org/1999/xhtml\" xmlns:epub=\"http://www.idpf.org/2007/ops\" lang=\"{lang}\" xml:lang=\"{lang}\">\n\
@@ -91,7 +93,10 @@ impl<'a> Renderer<'a> {
     fn block(&mut self, block: &Block, out: &mut String) {
         match block {
             Block::Heading { level, id, content } => {
-                let h = level.saturating_sub(self.ctx.top_level).saturating_add(1).clamp(1, 6);
+                let h = level
+                    .saturating_sub(self.ctx.top_level)
+                    .saturating_add(1)
+                    .clamp(1, 6);
                 let _ = write!(out, "<h{h} id=\"{}\">", escape(id));
                 self.inlines(content, out);
                 let _ = writeln!(out, "</h{h}>");
@@ -297,11 +302,7 @@ impl<'a> Renderer<'a> {
                 content,
             } => {
                 let href = match links::classify(url, self.ctx.base_url) {
-                    Target::Fragment(id) => self
-                        .ctx
-                        .ids
-                        .get(id)
-                        .map(|file| self.href_to(file, id)),
+                    Target::Fragment(id) => self.ctx.ids.get(id).map(|file| self.href_to(file, id)),
                     Target::Absolute(abs) => Some(abs),
                     Target::Unusable => None,
                 };
@@ -331,7 +332,11 @@ impl<'a> Renderer<'a> {
                     );
                 }
                 None if !img.alt.trim().is_empty() => {
-                    let _ = write!(out, "<span class=\"missing-image\">[{}]</span>", escape(&img.alt));
+                    let _ = write!(
+                        out,
+                        "<span class=\"missing-image\">[{}]</span>",
+                        escape(&img.alt)
+                    );
                 }
                 None => {}
             },
@@ -370,7 +375,12 @@ impl<'a> Renderer<'a> {
             out,
             "<aside epub:type=\"footnote\" role=\"doc-footnote\" class=\"footnote\" id=\"fn_{n}\">\n"
         );
-        let backlink = if self.ctx.notes.values().any(|(m, f)| *m == n && *f == self.file) {
+        let backlink = if self
+            .ctx
+            .notes
+            .values()
+            .any(|(m, f)| *m == n && *f == self.file)
+        {
             format!("<a href=\"#fnref_{n}\" role=\"doc-backlink\" class=\"backlink\">{n}.</a> ")
         } else {
             format!("<span class=\"backlink\">{n}.</span> ")
@@ -396,5 +406,9 @@ impl<'a> Renderer<'a> {
 pub fn heading_text(content: &[Inline]) -> String {
     let t = plain_text(content);
     let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
-    if t.is_empty() { "Untitled section".into() } else { t }
+    if t.is_empty() {
+        "Untitled section".into()
+    } else {
+        t
+    }
 }

@@ -1,0 +1,1871 @@
+//! PDF output: serialises the layout engine's pages ([`LaidOut`]) to PDF bytes.
+//!
+//! printpdf turns the drawing operations into content streams and builds the page tree.
+//! What it cannot express, or gets wrong for print output, is done on its lopdf document:
+//! - fonts are subset here and embedded as Type0/CIDFontType2 (Identity-H) with a subset
+//!   tag derived from a hash and a ToUnicode CMap built from the layout's cluster text, so
+//!   ligatures copy as letters; where one glyph stands for different text in different
+//!   places, the odd occurrences carry an `/ActualText` span;
+//! - JPEG images go in unchanged (DCTDecode); other formats are decoded and stored losslessly
+//!   (Flate) with alpha as an `/SMask`; each asset becomes one XObject whatever its uses;
+//! - links to named destinations, the nested outline, catalog entries and metadata;
+//! - objects are renumbered and the trailer `/ID` is a hash of the file, so the same input
+//!   gives the same bytes in any process (printpdf's ids come from a process-wide counter).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Cursor;
+
+use chrono::{Datelike, Timelike};
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
+use printpdf::{
+    Codepoint, Color, DictItem, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix, XObjectId, XObjectTransform,
+};
+use sha2::{Digest, Sha256};
+
+use crate::assets::Asset;
+use crate::font::subset::{SubsetError, subset_for_glyphs};
+use crate::layout::page::{
+    GlyphRun, Item, LaidOut, LinkTarget, OutlineEntry, Page, PositionedGlyph, Rgb,
+};
+
+/// Document information for the PDF.
+#[derive(Debug, Clone, Copy)]
+pub struct PdfInfo<'a> {
+    /// Document title (`/Title`, shown in the viewer's title bar).
+    pub title: &'a str,
+    /// Authors, joined with commas into `/Author`.
+    pub authors: &'a [String],
+    /// Short description (`/Subject`).
+    pub subject: Option<&'a str>,
+    /// Keywords, joined with commas into `/Keywords`.
+    pub keywords: &'a [String],
+    /// BCP 47 language tag for the catalog's `/Lang`; empty to leave it out.
+    pub language: &'a str,
+    /// Creation time in Unix seconds (from `SOURCE_DATE_EPOCH` or the article date).
+    pub created: i64,
+}
+
+/// Why no PDF could be written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PdfError {
+    /// A PDF needs at least one page.
+    #[error("the document has no pages")]
+    NoPages,
+    /// A page is not a positive, finite size.
+    #[error("page {page} has an unusable size ({width} × {height} pt)")]
+    PageSize {
+        /// 1-based page number.
+        page: usize,
+        /// Width as given.
+        width: f32,
+        /// Height as given.
+        height: f32,
+    },
+    /// A glyph run refers to a face that `LaidOut::faces` does not have.
+    #[error("page {page}: a glyph run uses font #{face}, but the document has {count} fonts")]
+    UnknownFace {
+        /// 1-based page number.
+        page: usize,
+        /// The face index used.
+        face: usize,
+        /// How many faces there are.
+        count: usize,
+    },
+    /// A font could not be subset for embedding.
+    #[error("font {name} cannot be embedded: {source}")]
+    Font {
+        /// The face's name.
+        name: String,
+        /// What went wrong.
+        #[source]
+        source: SubsetError,
+    },
+    /// The subset font could not be read back.
+    #[error("font {name}: the subset font is unreadable")]
+    FontReadBack {
+        /// The face's name.
+        name: String,
+    },
+    /// Assembling or writing the file failed.
+    #[error("cannot write the PDF: {0}")]
+    Write(String),
+}
+
+/// Largest image width or height decoded, matching what `assets` accepts.
+const MAX_IMAGE_DIMENSION: u32 = 20_000;
+/// Most memory one image decode may allocate.
+const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Serialises laid-out pages to PDF bytes. Deterministic: same input → identical bytes.
+///
+/// `assets` is `Assets::items()`, which `Item::Image::asset` indexes. Images that cannot be
+/// placed (unknown index, SVG, undecodable), links to unknown destinations and items with
+/// non-finite coordinates are skipped with a warning.
+pub fn write_pdf(
+    doc: &LaidOut,
+    assets: &[Asset],
+    info: &PdfInfo,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, PdfError> {
+    check_pages(doc)?;
+    let fonts = build_fonts(doc)?;
+    let mut images = Images::new(assets);
+    let pages = doc
+        .pages
+        .iter()
+        .enumerate()
+        .map(|(i, page)| PdfPage {
+            media_box: page_box(page),
+            trim_box: page_box(page),
+            crop_box: page_box(page),
+            ops: page_ops(i, page, &fonts, &mut images, warnings),
+        })
+        .collect();
+
+    let mut pdf = PdfDocument::new(info.title);
+    pdf.pages = pages;
+    let opts = PdfSaveOptions {
+        optimize: false,
+        subset_fonts: false,
+        secure: true,
+        image_optimization: None,
+    };
+    let mut pdf_warnings = Vec::new();
+    let mut lo = pdf.to_lopdf_document(&opts, &mut pdf_warnings);
+    warnings.extend(pdf_warnings.into_iter().map(|w| format!("PDF: {}", w.msg)));
+
+    let page_ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
+    if page_ids.len() != doc.pages.len() {
+        return Err(PdfError::Write(format!(
+            "printpdf made {} pages out of {}",
+            page_ids.len(),
+            doc.pages.len()
+        )));
+    }
+    add_resources(&mut lo, &page_ids, &fonts, &images.prepared)?;
+    let dests = destinations(doc, &page_ids, warnings);
+    add_links(&mut lo, doc, &page_ids, &dests, warnings)?;
+    let outline = add_outline(&mut lo, &doc.outline, doc, &page_ids, warnings);
+    finish_catalog(&mut lo, &dests, outline, info)?;
+    let info_id = lo.add_object(info_dict(info, warnings));
+    lo.trailer.set("Info", info_id);
+    save(lo)
+}
+
+fn check_pages(doc: &LaidOut) -> Result<(), PdfError> {
+    if doc.pages.is_empty() {
+        return Err(PdfError::NoPages);
+    }
+    for (i, p) in doc.pages.iter().enumerate() {
+        if !(p.width.is_finite() && p.height.is_finite() && p.width > 0.0 && p.height > 0.0) {
+            return Err(PdfError::PageSize {
+                page: i + 1,
+                width: p.width,
+                height: p.height,
+            });
+        }
+        for item in &p.items {
+            if let Item::Glyphs(run) = item
+                && run.face >= doc.faces.len()
+            {
+                return Err(PdfError::UnknownFace {
+                    page: i + 1,
+                    face: run.face,
+                    count: doc.faces.len(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+fn page_box(page: &Page) -> Rect {
+    Rect::from_wh(Pt(page.width), Pt(page.height))
+}
+
+// ---------------------------------------------------------------------------------------
+// Fonts
+
+/// One embedded face: the subset program and what the content streams and dictionaries
+/// need to refer to it.
+struct FontRes {
+    /// Resource name in the pages' `/Font` dictionary; not `F1`…`F14`, which printpdf
+    /// would take for the standard 14 fonts.
+    resource: String,
+    /// `/BaseFont` with its subset tag.
+    base_font: String,
+    program: Vec<u8>,
+    cff: bool,
+    /// Original glyph id → (CID in the subset, advance in 1/1000 em as written in `/W`).
+    glyphs: HashMap<u16, (u16, i64)>,
+    /// Original glyph id → the text its code maps to in ToUnicode.
+    text_of: HashMap<u16, String>,
+    metrics: FontMetrics,
+}
+
+struct FontMetrics {
+    ascent: i64,
+    descent: i64,
+    cap_height: i64,
+    bbox: [i64; 4],
+    italic_angle: f32,
+    flags: i64,
+    stem_v: i64,
+}
+
+/// Text seen for a glyph: how often, and when first (for a deterministic tie-break).
+type TextVotes = BTreeMap<String, (usize, usize)>;
+
+fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
+    let mut used: Vec<BTreeMap<u16, TextVotes>> = vec![BTreeMap::new(); doc.faces.len()];
+    let mut seen = 0usize;
+    for run in doc
+        .pages
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter_map(|i| match i {
+            Item::Glyphs(run) => Some(run),
+            _ => None,
+        })
+    {
+        let Some(face_used) = used.get_mut(run.face) else {
+            continue;
+        };
+        for g in &run.glyphs {
+            let votes = face_used.entry(g.id).or_default();
+            if !g.text.is_empty() {
+                seen += 1;
+                let vote = votes.entry(g.text.clone()).or_insert((0, seen));
+                vote.0 += 1;
+            }
+        }
+    }
+
+    let mut fonts = Vec::with_capacity(doc.faces.len());
+    for (index, (face, glyph_votes)) in doc.faces.iter().zip(used).enumerate() {
+        if glyph_votes.is_empty() {
+            fonts.push(None);
+            continue;
+        }
+        // Most frequent text wins; the rest get /ActualText where they occur.
+        let text_of: HashMap<u16, String> = glyph_votes
+            .iter()
+            .filter_map(|(&gid, votes)| {
+                votes
+                    .iter()
+                    .max_by(|a, b| a.1.0.cmp(&b.1.0).then(b.1.1.cmp(&a.1.1)))
+                    .map(|(text, _)| (gid, text.clone()))
+            })
+            .collect();
+        let gids: Vec<u16> = glyph_votes.keys().copied().collect();
+        // Only characters whose own glyph is already kept go into the subset's cmap, so
+        // ligature components are not embedded for nothing.
+        let original = ttf_parser::Face::parse(&face.data, 0).ok();
+        let chars: BTreeSet<char> = text_of
+            .iter()
+            .filter_map(|(&gid, text)| {
+                let mut it = text.chars();
+                let c = it.next()?;
+                let own = original.as_ref()?.glyph_index(c)?.0 == gid;
+                (it.next().is_none() && own).then_some(c)
+            })
+            .collect();
+        let subset =
+            subset_for_glyphs(&face.data, &gids, chars).map_err(|source| PdfError::Font {
+                name: face.name.clone(),
+                source,
+            })?;
+        let read_back = || PdfError::FontReadBack {
+            name: face.name.clone(),
+        };
+        let parsed = ttf_parser::Face::parse(&subset.data, 0).map_err(|_| read_back())?;
+        let upm = f64::from(parsed.units_per_em().max(1));
+        let scale = |v: f64| (v * 1000.0 / upm).round() as i64;
+        let mut glyphs = HashMap::with_capacity(gids.len());
+        for &gid in &gids {
+            let cid = subset.new_glyph_id(gid).ok_or_else(read_back)?;
+            let advance = parsed
+                .glyph_hor_advance(ttf_parser::GlyphId(cid))
+                .unwrap_or(0);
+            glyphs.insert(gid, (cid, scale(f64::from(advance))));
+        }
+
+        let italic_angle = parsed.italic_angle();
+        let bbox = parsed.global_bounding_box();
+        let weight = parsed.weight().to_number();
+        let mut flags = 1 << 5; // non-symbolic: Latin text
+        if italic_angle != 0.0 || parsed.is_italic() {
+            flags |= 1 << 6;
+        }
+        if parsed.is_monospaced() {
+            flags |= 1;
+        }
+        let metrics = FontMetrics {
+            ascent: scale(f64::from(parsed.ascender())),
+            descent: scale(f64::from(parsed.descender())),
+            cap_height: scale(f64::from(
+                parsed.capital_height().unwrap_or(parsed.ascender()),
+            )),
+            bbox: [
+                scale(f64::from(bbox.x_min)),
+                scale(f64::from(bbox.y_min)),
+                scale(f64::from(bbox.x_max)),
+                scale(f64::from(bbox.y_max)),
+            ],
+            italic_angle,
+            flags,
+            // No table holds the stem width; this is the usual estimate from the weight.
+            stem_v: 50 + (f64::from(weight) / 65.0).powi(2).round() as i64,
+        };
+        let cff = subset.data.starts_with(b"OTTO");
+        fonts.push(Some(FontRes {
+            resource: format!("GF{index}"),
+            base_font: format!(
+                "{}+{}",
+                subset_tag(&subset.data),
+                ps_name(&face.name, index)
+            ),
+            program: subset.data,
+            cff,
+            glyphs,
+            text_of,
+            metrics,
+        }));
+    }
+    Ok(fonts)
+}
+
+/// Six capital letters from a hash of the subset: stable across runs, and different
+/// subsets of one face get different tags as the spec wants.
+fn subset_tag(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .take(6)
+        .map(|b| char::from(b'A' + b % 26))
+        .collect()
+}
+
+/// A PostScript name: printable ASCII without delimiters, spaces or `+`.
+fn ps_name(name: &str, index: usize) -> String {
+    let clean: String = name
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .take(50)
+        .collect();
+    if clean.is_empty() {
+        format!("Font{index}")
+    } else {
+        clean
+    }
+}
+
+/// The Type0 font, its CIDFontType2 (or CIDFontType0 for CFF) descendant, descriptor,
+/// program and ToUnicode; returns the Type0 font's id.
+fn add_font(lo: &mut Document, font: &FontRes) -> ObjectId {
+    let name = || Object::Name(font.base_font.clone().into_bytes());
+    let mut program_dict = Dictionary::new();
+    let (subtype, file_key) = if font.cff {
+        program_dict.set("Subtype", "OpenType");
+        ("CIDFontType0", "FontFile3")
+    } else {
+        program_dict.set("Length1", font.program.len() as i64);
+        ("CIDFontType2", "FontFile2")
+    };
+    let program = lo.add_object(Stream::new(program_dict, font.program.clone()));
+    let m = &font.metrics;
+    let descriptor = lo.add_object(Dictionary::from_iter([
+        ("Type", Object::Name(b"FontDescriptor".to_vec())),
+        ("FontName", name()),
+        ("Flags", m.flags.into()),
+        (
+            "FontBBox",
+            Object::Array(m.bbox.iter().map(|&v| v.into()).collect()),
+        ),
+        ("ItalicAngle", Object::Real(m.italic_angle)),
+        ("Ascent", m.ascent.into()),
+        ("Descent", m.descent.into()),
+        ("CapHeight", m.cap_height.into()),
+        ("StemV", m.stem_v.into()),
+        (file_key, program.into()),
+    ]));
+
+    let by_cid: BTreeMap<u16, (i64, Option<&String>)> = font
+        .glyphs
+        .iter()
+        .map(|(gid, &(cid, width))| (cid, (width, font.text_of.get(gid))))
+        .collect();
+    let mut cid_font = Dictionary::from_iter([
+        ("Type", Object::Name(b"Font".to_vec())),
+        ("Subtype", Object::Name(subtype.as_bytes().to_vec())),
+        ("BaseFont", name()),
+        (
+            "CIDSystemInfo",
+            Dictionary::from_iter([
+                ("Registry", Object::string_literal("Adobe")),
+                ("Ordering", Object::string_literal("Identity")),
+                ("Supplement", 0.into()),
+            ])
+            .into(),
+        ),
+        ("FontDescriptor", descriptor.into()),
+        ("W", widths_array(&by_cid)),
+    ]);
+    if !font.cff {
+        cid_font.set("CIDToGIDMap", "Identity");
+    }
+    let cid_font = lo.add_object(cid_font);
+    let to_unicode = lo.add_object(Stream::new(
+        Dictionary::new(),
+        to_unicode_cmap(&by_cid).into_bytes(),
+    ));
+    lo.add_object(Dictionary::from_iter([
+        ("Type", Object::Name(b"Font".to_vec())),
+        ("Subtype", Object::Name(b"Type0".to_vec())),
+        ("BaseFont", name()),
+        ("Encoding", Object::Name(b"Identity-H".to_vec())),
+        ("DescendantFonts", Object::Array(vec![cid_font.into()])),
+        ("ToUnicode", to_unicode.into()),
+    ]))
+}
+
+/// `/W` with one `first [w1 w2 …]` group per run of consecutive CIDs.
+fn widths_array(by_cid: &BTreeMap<u16, (i64, Option<&String>)>) -> Object {
+    let mut out = Vec::new();
+    let mut group: Vec<Object> = Vec::new();
+    let mut first = 0u16;
+    let mut last: Option<u16> = None;
+    for (&cid, &(width, _)) in by_cid {
+        if last.is_some_and(|l| u32::from(l) + 1 != u32::from(cid)) {
+            out.push(i64::from(first).into());
+            out.push(Object::Array(std::mem::take(&mut group)));
+        }
+        if group.is_empty() {
+            first = cid;
+        }
+        group.push(width.into());
+        last = Some(cid);
+    }
+    if !group.is_empty() {
+        out.push(i64::from(first).into());
+        out.push(Object::Array(group));
+    }
+    Object::Array(out)
+}
+
+/// A ToUnicode CMap: each code to its glyph's text, UTF-16BE; glyphs without text are left
+/// out rather than mapped to something invented.
+fn to_unicode_cmap(by_cid: &BTreeMap<u16, (i64, Option<&String>)>) -> String {
+    let entries: Vec<(u16, &String)> = by_cid
+        .iter()
+        .filter_map(|(&cid, &(_, text))| text.map(|t| (cid, t)))
+        .collect();
+    let mut s = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n\
+         /CIDSystemInfo << /Registry (Adobe) /Ordering (UCS) /Supplement 0 >> def\n\
+         /CMapName /Adobe-Identity-UCS def\n/CMapType 2 def\n\
+         1 begincodespacerange\n<0000> <FFFF>\nendcodespacerange\n",
+    );
+    // The spec caps each bfchar block at 100 entries.
+    for chunk in entries.chunks(100) {
+        s.push_str(&format!("{} beginbfchar\n", chunk.len()));
+        for (cid, text) in chunk {
+            let hex: String = text.encode_utf16().map(|u| format!("{u:04X}")).collect();
+            s.push_str(&format!("<{cid:04X}> <{hex}>\n"));
+        }
+        s.push_str("endbfchar\n");
+    }
+    s.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    s
+}
+
+// ---------------------------------------------------------------------------------------
+// Page content
+
+/// What the content stream currently has set, to avoid repeating operators.
+#[derive(Default)]
+struct GraphicsState {
+    in_text: bool,
+    font: Option<(usize, f32)>,
+    fill: Option<Rgb>,
+    stroke: Option<Rgb>,
+    line_width: Option<f32>,
+}
+
+impl GraphicsState {
+    fn end_text(&mut self, ops: &mut Vec<Op>) {
+        if self.in_text {
+            ops.push(Op::EndTextSection);
+            self.in_text = false;
+        }
+    }
+
+    fn fill(&mut self, ops: &mut Vec<Op>, color: Rgb) {
+        if self.fill != Some(color) {
+            ops.push(Op::SetFillColor { col: rgb(color) });
+            self.fill = Some(color);
+        }
+    }
+}
+
+fn rgb(c: Rgb) -> Color {
+    // Three decimals still round-trip every 8-bit value.
+    let channel = |v: u8| (f32::from(v) / 255.0 * 1000.0).round() / 1000.0;
+    Color::Rgb(printpdf::Rgb {
+        r: channel(c[0]),
+        g: channel(c[1]),
+        b: channel(c[2]),
+        icc_profile: None,
+    })
+}
+
+/// Rounds to 1/1000 pt: far below any visible difference, and keeps the streams short.
+fn r3(v: f32) -> f32 {
+    (v * 1000.0).round() / 1000.0
+}
+
+fn finite(values: &[f32]) -> bool {
+    values.iter().all(|v| v.is_finite())
+}
+
+fn page_ops(
+    index: usize,
+    page: &Page,
+    fonts: &[Option<FontRes>],
+    images: &mut Images,
+    warnings: &mut Vec<String>,
+) -> Vec<Op> {
+    let mut ops = Vec::new();
+    let mut gs = GraphicsState::default();
+    let h = page.height;
+    let mut skipped = 0usize;
+    for item in &page.items {
+        match item {
+            Item::Glyphs(run) => {
+                let Some(Some(font)) = fonts.get(run.face) else {
+                    continue;
+                };
+                if run.glyphs.is_empty() {
+                    continue;
+                }
+                let offsets = run
+                    .glyphs
+                    .iter()
+                    .flat_map(|g| [g.advance, g.x_offset, g.y_offset]);
+                if !finite(&[run.x, run.y, run.size])
+                    || run.size <= 0.0
+                    || offsets.clone().any(|v| !v.is_finite())
+                {
+                    skipped += 1;
+                    continue;
+                }
+                glyph_run_ops(&mut ops, &mut gs, run, font, h);
+            }
+            Item::Line {
+                x1,
+                y1,
+                x2,
+                y2,
+                thickness,
+                color,
+            } => {
+                if !finite(&[*x1, *y1, *x2, *y2, *thickness]) {
+                    skipped += 1;
+                    continue;
+                }
+                gs.end_text(&mut ops);
+                if gs.stroke != Some(*color) {
+                    ops.push(Op::SetOutlineColor { col: rgb(*color) });
+                    gs.stroke = Some(*color);
+                }
+                let width = r3(thickness.max(0.0));
+                if gs.line_width != Some(width) {
+                    ops.push(Op::SetOutlineThickness { pt: Pt(width) });
+                    gs.line_width = Some(width);
+                }
+                let point = |x: f32, y: f32| LinePoint {
+                    p: Point {
+                        x: Pt(r3(x)),
+                        y: Pt(r3(h - y)),
+                    },
+                    bezier: false,
+                };
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points: vec![point(*x1, *y1), point(*x2, *y2)],
+                        is_closed: false,
+                    },
+                });
+            }
+            Item::Rect {
+                x,
+                y,
+                width,
+                height,
+                color,
+            } => {
+                if !finite(&[*x, *y, *width, *height]) {
+                    skipped += 1;
+                    continue;
+                }
+                gs.end_text(&mut ops);
+                gs.fill(&mut ops, *color);
+                ops.push(Op::DrawRectangle {
+                    rectangle: Rect {
+                        x: Pt(r3(*x)),
+                        y: Pt(r3(h - y - height)),
+                        width: Pt(r3(*width)),
+                        height: Pt(r3(*height)),
+                        mode: Some(PaintMode::Fill),
+                        winding_order: None,
+                    },
+                });
+            }
+            Item::Image {
+                asset,
+                x,
+                y,
+                width,
+                height,
+            } => {
+                if !finite(&[*x, *y, *width, *height]) {
+                    skipped += 1;
+                    continue;
+                }
+                let Some(name) = images.use_asset(*asset, warnings) else {
+                    continue;
+                };
+                gs.end_text(&mut ops);
+                ops.push(Op::UseXobject {
+                    id: XObjectId(name),
+                    // The image space is the unit square: scale it to the box, then move it.
+                    transform: XObjectTransform {
+                        translate_x: Some(Pt(r3(*x))),
+                        translate_y: Some(Pt(r3(h - y - height))),
+                        scale_x: Some(r3(*width)),
+                        scale_y: Some(r3(*height)),
+                        no_auto_scale: true,
+                        ..Default::default()
+                    },
+                });
+            }
+            // Annotations and destinations live outside the content stream.
+            Item::Link { .. } | Item::Dest { .. } => {}
+        }
+    }
+    gs.end_text(&mut ops);
+    if skipped > 0 {
+        warnings.push(format!(
+            "PDF page {}: {skipped} item(s) with non-finite coordinates left out",
+            index + 1
+        ));
+    }
+    ops
+}
+
+/// Emits one glyph run as absolutely placed TJ arrays.
+///
+/// Each glyph goes where the layout put it: the TJ number before it is the distance between
+/// where the viewer's pen is (after the `/W` advances and numbers so far) and where the
+/// glyph belongs, so kerning, justification and letter-spacing survive and rounding never
+/// accumulates along a line. A new text matrix starts wherever the baseline shifts
+/// (`y_offset`, for marks); clusters whose ToUnicode text differs from the layout's text are
+/// wrapped in an `/ActualText` span.
+fn glyph_run_ops(
+    ops: &mut Vec<Op>,
+    gs: &mut GraphicsState,
+    run: &GlyphRun,
+    font: &FontRes,
+    page_h: f32,
+) {
+    gs.fill(ops, run.color);
+    if !gs.in_text {
+        ops.push(Op::StartTextSection);
+        gs.in_text = true;
+    }
+    if gs.font != Some((run.face, run.size)) {
+        ops.push(Op::SetFont {
+            font: PdfFontHandle::External(printpdf::FontId(font.resource.clone())),
+            size: Pt(run.size),
+        });
+        gs.font = Some((run.face, run.size));
+    }
+
+    let size = f64::from(run.size);
+    let mut items: Vec<TextItem> = Vec::new();
+    // Text-space origin of the current matrix (pt) and the pen relative to it (1/1000 em).
+    let mut origin: Option<(f64, f32)> = None;
+    let mut pen = 0.0f64;
+    let mut pen_x = f64::from(run.x);
+
+    for cluster in clusters(run) {
+        let actual = needs_actual_text(cluster, font);
+        if actual {
+            let text: String = cluster.iter().map(|g| g.text.as_str()).collect();
+            flush_text(ops, &mut items);
+            ops.push(Op::BeginMarkedContentWithProperties {
+                tag: "Span".into(),
+                properties: DictItem::Dict {
+                    map: BTreeMap::from([(
+                        "ActualText".to_string(),
+                        DictItem::String {
+                            data: utf16_text(&text),
+                            literal: false,
+                        },
+                    )]),
+                },
+            });
+        }
+        for g in cluster {
+            let x = pen_x + f64::from(g.x_offset);
+            let baseline = r3(page_h - run.y + g.y_offset);
+            let (x0, _) = match origin {
+                Some((x0, y0)) if y0 == baseline => (x0, y0),
+                _ => {
+                    flush_text(ops, &mut items);
+                    let x0 = f64::from(r3(x as f32));
+                    ops.push(Op::SetTextMatrix {
+                        matrix: TextMatrix::Translate(Pt(x0 as f32), Pt(baseline)),
+                    });
+                    origin = Some((x0, baseline));
+                    pen = 0.0;
+                    (x0, baseline)
+                }
+            };
+            let target = (x - x0) * 1000.0 / size;
+            // TJ numbers move the pen left, hence pen − target; 1/100 000 em is plenty.
+            // The pen follows the f32 actually written, so nothing drifts.
+            let kern = (((pen - target) * 100.0).round() / 100.0) as f32;
+            if kern != 0.0 {
+                match items.last_mut() {
+                    Some(TextItem::GlyphIds(glyphs)) if !glyphs.is_empty() => {
+                        if let Some(last) = glyphs.last_mut() {
+                            last.offset = kern;
+                        }
+                    }
+                    _ => items.push(TextItem::Offset(kern)),
+                }
+                pen -= f64::from(kern);
+            }
+            let (cid, width) = font.glyphs.get(&g.id).copied().unwrap_or((0, 0));
+            match items.last_mut() {
+                Some(TextItem::GlyphIds(glyphs)) => glyphs.push(Codepoint::new(cid, 0.0)),
+                _ => items.push(TextItem::GlyphIds(vec![Codepoint::new(cid, 0.0)])),
+            }
+            pen += width as f64;
+            pen_x += f64::from(g.advance);
+        }
+        if actual {
+            flush_text(ops, &mut items);
+            ops.push(Op::EndMarkedContent);
+        }
+    }
+    flush_text(ops, &mut items);
+}
+
+/// Whether ToUnicode would give other text for `cluster` than the layout's.
+fn needs_actual_text(cluster: &[PositionedGlyph], font: &FontRes) -> bool {
+    let mapped = |g: &PositionedGlyph| font.text_of.get(&g.id).map_or("", String::as_str);
+    match cluster {
+        [g] => mapped(g) != g.text,
+        _ => !cluster
+            .iter()
+            .flat_map(|g| mapped(g).chars())
+            .eq(cluster.iter().flat_map(|g| g.text.chars())),
+    }
+}
+
+fn flush_text(ops: &mut Vec<Op>, items: &mut Vec<TextItem>) {
+    if !items.is_empty() {
+        ops.push(Op::ShowText {
+            items: std::mem::take(items),
+        });
+    }
+}
+
+/// Splits a run into clusters: a glyph with text plus the empty-text glyphs after it.
+fn clusters(run: &GlyphRun) -> Vec<&[PositionedGlyph]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, g) in run.glyphs.iter().enumerate() {
+        if i > start && !g.text.is_empty() {
+            out.push(&run.glyphs[start..i]);
+            start = i;
+        }
+    }
+    if start < run.glyphs.len() {
+        out.push(&run.glyphs[start..]);
+    }
+    out
+}
+
+/// A PDF text string in UTF-16BE with its byte-order mark.
+fn utf16_text(s: &str) -> Vec<u8> {
+    let mut out = vec![0xFE, 0xFF];
+    out.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
+    out
+}
+
+/// A PDF text string: plain bytes when ASCII (PDFDocEncoding agrees), UTF-16BE otherwise.
+fn text_string(s: &str) -> Object {
+    if s.bytes().all(|b| (0x20..0x7F).contains(&b)) {
+        Object::string_literal(s)
+    } else {
+        Object::String(utf16_text(s), StringFormat::Hexadecimal)
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Images
+
+/// An image ready to become an XObject: its stream and, for transparency, its soft mask.
+struct PreparedImage {
+    name: String,
+    image: Stream,
+    smask: Option<Stream>,
+}
+
+/// Assets used so far, each prepared once, in order of first use.
+struct Images<'a> {
+    assets: &'a [Asset],
+    names: HashMap<usize, Option<String>>,
+    prepared: Vec<PreparedImage>,
+}
+
+impl<'a> Images<'a> {
+    fn new(assets: &'a [Asset]) -> Self {
+        Images {
+            assets,
+            names: HashMap::new(),
+            prepared: Vec::new(),
+        }
+    }
+
+    /// The XObject name for `index`, preparing the image on first use; `None` (warned once)
+    /// when it cannot be drawn.
+    fn use_asset(&mut self, index: usize, warnings: &mut Vec<String>) -> Option<String> {
+        if let Some(name) = self.names.get(&index) {
+            return name.clone();
+        }
+        let result = match self.assets.get(index) {
+            None => Err(format!("image #{index} is not among the document's assets")),
+            Some(asset) => prepare_image(asset).map_err(|why| format!("image #{index} {why}")),
+        };
+        let name = match result {
+            Ok((image, smask)) => {
+                let name = format!("GI{index}");
+                self.prepared.push(PreparedImage {
+                    name: name.clone(),
+                    image,
+                    smask,
+                });
+                Some(name)
+            }
+            Err(why) => {
+                warnings.push(format!("PDF: {why}; left out"));
+                None
+            }
+        };
+        self.names.insert(index, name.clone());
+        name
+    }
+}
+
+fn image_dict(width: u32, height: u32, color_space: &str) -> Dictionary {
+    Dictionary::from_iter([
+        ("Type", Object::Name(b"XObject".to_vec())),
+        ("Subtype", Object::Name(b"Image".to_vec())),
+        ("Width", i64::from(width).into()),
+        ("Height", i64::from(height).into()),
+        ("ColorSpace", Object::Name(color_space.as_bytes().to_vec())),
+        ("BitsPerComponent", 8.into()),
+    ])
+}
+
+fn prepare_image(asset: &Asset) -> Result<(Stream, Option<Stream>), String> {
+    let format = match asset.media_type {
+        "image/jpeg" => {
+            if let Some(stream) = jpeg_passthrough(&asset.data) {
+                return Ok((stream, None));
+            }
+            image::ImageFormat::Jpeg
+        }
+        "image/png" => image::ImageFormat::Png,
+        "image/gif" => image::ImageFormat::Gif,
+        other => return Err(format!("is {other}, which the PDF writer cannot draw")),
+    };
+    let mut reader = image::ImageReader::with_format(Cursor::new(&asset.data), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_IMAGE_DIMENSION);
+    limits.max_image_height = Some(MAX_IMAGE_DIMENSION);
+    limits.max_alloc = Some(MAX_IMAGE_ALLOC);
+    reader.limits(limits);
+    let img = reader
+        .decode()
+        .map_err(|e| format!("cannot be decoded ({e})"))?;
+    let (w, h) = (img.width(), img.height());
+    let color = img.color();
+    // Streams are left unfiltered here: the final pass Flate-compresses every stream that
+    // has no filter yet.
+    let (pixels, alpha, space) = if color.has_color() {
+        if color.has_alpha() {
+            let rgba = img.into_rgba8().into_raw();
+            let rgb = rgba
+                .chunks_exact(4)
+                .flat_map(|p| [p[0], p[1], p[2]])
+                .collect();
+            (
+                rgb,
+                Some(rgba.chunks_exact(4).map(|p| p[3]).collect::<Vec<u8>>()),
+                "DeviceRGB",
+            )
+        } else {
+            (img.into_rgb8().into_raw(), None, "DeviceRGB")
+        }
+    } else if color.has_alpha() {
+        let la = img.into_luma_alpha8().into_raw();
+        let l = la.chunks_exact(2).map(|p| p[0]).collect();
+        (
+            l,
+            Some(la.chunks_exact(2).map(|p| p[1]).collect::<Vec<u8>>()),
+            "DeviceGray",
+        )
+    } else {
+        (img.into_luma8().into_raw(), None, "DeviceGray")
+    };
+    let smask = alpha
+        .filter(|a| a.iter().any(|&v| v != 255))
+        .map(|a| Stream::new(image_dict(w, h, "DeviceGray"), a));
+    Ok((Stream::new(image_dict(w, h, space), pixels), smask))
+}
+
+/// JPEG data as a DCTDecode stream, unchanged, when a PDF reader can take it as it is:
+/// 8-bit baseline or progressive Huffman with 1, 3 or 4 components.
+fn jpeg_passthrough(data: &[u8]) -> Option<Stream> {
+    let info = jpeg_info(data)?;
+    let space = match info.components {
+        1 => "DeviceGray",
+        3 => "DeviceRGB",
+        4 => "DeviceCMYK",
+        _ => return None,
+    };
+    let mut dict = image_dict(u32::from(info.width), u32::from(info.height), space);
+    dict.set("Filter", "DCTDecode");
+    if info.components == 4 && info.adobe {
+        // Adobe applications write CMYK JPEGs inverted and flag them with an APP14 marker.
+        dict.set(
+            "Decode",
+            Object::Array(
+                [1, 0, 1, 0, 1, 0, 1, 0]
+                    .into_iter()
+                    .map(Object::from)
+                    .collect(),
+            ),
+        );
+    }
+    Some(Stream::new(dict, data.to_vec()).with_compression(false))
+}
+
+struct JpegInfo {
+    width: u16,
+    height: u16,
+    components: u8,
+    adobe: bool,
+}
+
+/// Reads the frame header (and whether an Adobe APP14 marker precedes it).
+fn jpeg_info(data: &[u8]) -> Option<JpegInfo> {
+    if data.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut pos = 2;
+    let mut adobe = false;
+    loop {
+        if *data.get(pos)? != 0xFF {
+            return None;
+        }
+        let marker = *data.get(pos + 1)?;
+        pos += 2;
+        match marker {
+            0xFF => {
+                pos -= 1; // fill byte
+                continue;
+            }
+            0x01 | 0xD0..=0xD7 => continue,
+            0xD9 | 0xDA => return None, // end of image or scan data before any frame header
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*data.get(pos)?, *data.get(pos + 1)?]));
+        let segment = data.get(pos + 2..pos + len)?;
+        match marker {
+            0xEE if segment.starts_with(b"Adobe") => adobe = true,
+            // Baseline, extended sequential and progressive Huffman frames.
+            0xC0..=0xC2 => {
+                let [precision, h1, h0, w1, w0, components, ..] = *segment else {
+                    return None;
+                };
+                let height = u16::from_be_bytes([h1, h0]);
+                let width = u16::from_be_bytes([w1, w0]);
+                return (precision == 8 && width > 0 && height > 0).then_some(JpegInfo {
+                    width,
+                    height,
+                    components,
+                    adobe,
+                });
+            }
+            // Lossless, arithmetic-coded and other frames: decode instead.
+            0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => return None,
+            _ => {}
+        }
+        pos += len;
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Document structure
+
+fn add_resources(
+    lo: &mut Document,
+    page_ids: &[ObjectId],
+    fonts: &[Option<FontRes>],
+    images: &[PreparedImage],
+) -> Result<(), PdfError> {
+    let mut font_dict = Dictionary::new();
+    for font in fonts.iter().flatten() {
+        let id = add_font(lo, font);
+        font_dict.set(font.resource.clone(), id);
+    }
+    let mut xobjects = Dictionary::new();
+    for img in images {
+        let mut image = img.image.clone();
+        if let Some(mask) = &img.smask {
+            let mask_id = lo.add_object(mask.clone());
+            image.dict.set("SMask", mask_id);
+        }
+        let id = lo.add_object(image);
+        xobjects.set(img.name.clone(), id);
+    }
+    // One resource dictionary for every page: printpdf's also lists empty ExtGState and
+    // Shading dictionaries, which the final prune drops with it.
+    let mut resources = Dictionary::new();
+    if !font_dict.is_empty() {
+        resources.set("Font", font_dict);
+    }
+    if !xobjects.is_empty() {
+        resources.set("XObject", xobjects);
+    }
+    let resources = lo.add_object(resources);
+    for &id in page_ids {
+        page_dict(lo, id)?.set("Resources", resources);
+    }
+    Ok(())
+}
+
+fn page_dict(lo: &mut Document, id: ObjectId) -> Result<&mut Dictionary, PdfError> {
+    lo.get_dictionary_mut(id)
+        .map_err(|e| PdfError::Write(format!("page object: {e}")))
+}
+
+/// `[page /XYZ 0 top null]`: the top of the target at the top of the window, zoom kept.
+fn xyz(page: ObjectId, top: f32) -> Object {
+    Object::Array(vec![
+        page.into(),
+        Object::Name(b"XYZ".to_vec()),
+        0.into(),
+        Object::Real(r3(top)),
+        Object::Null,
+    ])
+}
+
+/// Named destinations by name (byte order, as the name tree needs).
+fn destinations(
+    doc: &LaidOut,
+    page_ids: &[ObjectId],
+    warnings: &mut Vec<String>,
+) -> BTreeMap<Vec<u8>, Object> {
+    let mut dests = BTreeMap::new();
+    for (page, &id) in doc.pages.iter().zip(page_ids) {
+        for item in &page.items {
+            if let Item::Dest { name, y } = item {
+                let top = if y.is_finite() {
+                    (page.height - y).clamp(0.0, page.height)
+                } else {
+                    page.height
+                };
+                // The first wins, as with duplicate ids in HTML (and so in the EPUB).
+                match dests.entry(name.as_bytes().to_vec()) {
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        slot.insert(xyz(id, top));
+                    }
+                    std::collections::btree_map::Entry::Occupied(_) => warnings.push(format!(
+                        "PDF: destination '{name}' is defined twice; links go to the first"
+                    )),
+                }
+            }
+        }
+    }
+    dests
+}
+
+fn add_links(
+    lo: &mut Document,
+    doc: &LaidOut,
+    page_ids: &[ObjectId],
+    dests: &BTreeMap<Vec<u8>, Object>,
+    warnings: &mut Vec<String>,
+) -> Result<(), PdfError> {
+    for (page, &page_id) in doc.pages.iter().zip(page_ids) {
+        let mut annots = Vec::new();
+        for item in &page.items {
+            let Item::Link {
+                x,
+                y,
+                width,
+                height,
+                target,
+            } = item
+            else {
+                continue;
+            };
+            if !finite(&[*x, *y, *width, *height]) {
+                continue;
+            }
+            let action = match target {
+                LinkTarget::Uri(uri) => Dictionary::from_iter([
+                    ("S", Object::Name(b"URI".to_vec())),
+                    ("URI", Object::string_literal(ascii_uri(uri))),
+                ]),
+                LinkTarget::Internal(name) => {
+                    if !dests.contains_key(name.as_bytes()) {
+                        warnings.push(format!(
+                            "PDF: link to unknown destination '{name}' left out"
+                        ));
+                        continue;
+                    }
+                    Dictionary::from_iter([
+                        ("S", Object::Name(b"GoTo".to_vec())),
+                        ("D", Object::string_literal(name.as_bytes().to_vec())),
+                    ])
+                }
+            };
+            let h = page.height;
+            let annot = Dictionary::from_iter([
+                ("Type", Object::Name(b"Annot".to_vec())),
+                ("Subtype", Object::Name(b"Link".to_vec())),
+                (
+                    "Rect",
+                    Object::Array(
+                        [*x, h - y - height, x + width, h - y]
+                            .into_iter()
+                            .map(|v| Object::Real(r3(v)))
+                            .collect(),
+                    ),
+                ),
+                ("Border", Object::Array(vec![0.into(), 0.into(), 0.into()])),
+                ("P", page_id.into()),
+                ("A", action.into()),
+            ]);
+            annots.push(Object::Reference(lo.add_object(annot)));
+        }
+        let dict = page_dict(lo, page_id)?;
+        if annots.is_empty() {
+            dict.remove(b"Annots");
+        } else {
+            dict.set("Annots", annots);
+        }
+    }
+    Ok(())
+}
+
+/// URIs must be 7-bit ASCII in PDF: percent-encode everything else.
+fn ascii_uri(uri: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(uri.len());
+    for &b in uri.as_bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b);
+        } else {
+            out.extend(format!("%{b:02X}").bytes());
+        }
+    }
+    out
+}
+
+/// Builds the outline tree under a new `/Outlines` root, which it returns.
+fn add_outline(
+    lo: &mut Document,
+    entries: &[OutlineEntry],
+    doc: &LaidOut,
+    page_ids: &[ObjectId],
+    warnings: &mut Vec<String>,
+) -> Option<ObjectId> {
+    if entries.is_empty() {
+        return None;
+    }
+    let root = lo.new_object_id();
+    let (first, last, visible) = outline_level(lo, root, entries, 0, doc, page_ids, warnings);
+    lo.objects.insert(
+        root,
+        Dictionary::from_iter([
+            ("Type", Object::Name(b"Outlines".to_vec())),
+            ("First", first.into()),
+            ("Last", last.into()),
+            ("Count", visible.into()),
+        ])
+        .into(),
+    );
+    Some(root)
+}
+
+/// Writes one level of siblings under `parent`; returns first, last and how many entries
+/// of this level and below are visible. Top-level entries start open, deeper ones closed,
+/// so a book shows its articles and an article its sections.
+fn outline_level(
+    lo: &mut Document,
+    parent: ObjectId,
+    entries: &[OutlineEntry],
+    depth: usize,
+    doc: &LaidOut,
+    page_ids: &[ObjectId],
+    warnings: &mut Vec<String>,
+) -> (ObjectId, ObjectId, i64) {
+    let ids: Vec<ObjectId> = entries.iter().map(|_| lo.new_object_id()).collect();
+    let mut visible = 0i64;
+    for (i, entry) in entries.iter().enumerate() {
+        let page = if entry.page < page_ids.len() {
+            entry.page
+        } else {
+            warnings.push(format!(
+                "PDF: outline entry '{}' points past the last page; it goes to the last page",
+                entry.title
+            ));
+            page_ids.len() - 1
+        };
+        let height = doc.pages[page].height;
+        let top = if entry.y.is_finite() {
+            (height - entry.y).clamp(0.0, height)
+        } else {
+            height
+        };
+        let mut dict = Dictionary::from_iter([
+            ("Title", text_string(&entry.title)),
+            ("Parent", parent.into()),
+            ("Dest", xyz(page_ids[page], top)),
+        ]);
+        if i > 0 {
+            dict.set("Prev", ids[i - 1]);
+        }
+        if i + 1 < ids.len() {
+            dict.set("Next", ids[i + 1]);
+        }
+        visible += 1;
+        if !entry.children.is_empty() {
+            let (first, last, below) = outline_level(
+                lo,
+                ids[i],
+                &entry.children,
+                depth + 1,
+                doc,
+                page_ids,
+                warnings,
+            );
+            dict.set("First", first);
+            dict.set("Last", last);
+            if depth == 0 {
+                dict.set("Count", below);
+                visible += below;
+            } else {
+                dict.set("Count", -(entry.children.len() as i64));
+            }
+        }
+        lo.objects.insert(ids[i], dict.into());
+    }
+    (ids[0], ids[ids.len() - 1], visible)
+}
+
+fn finish_catalog(
+    lo: &mut Document,
+    dests: &BTreeMap<Vec<u8>, Object>,
+    outline: Option<ObjectId>,
+    info: &PdfInfo,
+) -> Result<(), PdfError> {
+    let names = (!dests.is_empty()).then(|| {
+        let flat = dests
+            .iter()
+            .flat_map(|(name, dest)| [Object::string_literal(name.clone()), dest.clone()])
+            .collect::<Vec<_>>();
+        let tree = lo.add_object(Dictionary::from_iter([("Names", Object::Array(flat))]));
+        Dictionary::from_iter([("Dests", Object::Reference(tree))])
+    });
+    let catalog = lo
+        .catalog_mut()
+        .map_err(|e| PdfError::Write(format!("catalog: {e}")))?;
+    catalog.remove(b"PageMode");
+    if let Some(root) = outline {
+        catalog.set("Outlines", root);
+        // A name: printpdf writes a string here, which viewers ignore.
+        catalog.set("PageMode", "UseOutlines");
+    }
+    if let Some(names) = names {
+        catalog.set("Names", names);
+    }
+    if !info.language.is_empty() {
+        catalog.set("Lang", text_string(info.language));
+    }
+    catalog.set(
+        "ViewerPreferences",
+        Dictionary::from_iter([("DisplayDocTitle", Object::Boolean(true))]),
+    );
+    Ok(())
+}
+
+fn info_dict(info: &PdfInfo, warnings: &mut Vec<String>) -> Dictionary {
+    let mut dict = Dictionary::new();
+    if !info.title.is_empty() {
+        dict.set("Title", text_string(info.title));
+    }
+    if !info.authors.is_empty() {
+        dict.set("Author", text_string(&info.authors.join(", ")));
+    }
+    if let Some(subject) = info.subject.filter(|s| !s.is_empty()) {
+        dict.set("Subject", text_string(subject));
+    }
+    if !info.keywords.is_empty() {
+        dict.set("Keywords", text_string(&info.keywords.join(", ")));
+    }
+    dict.set("Creator", Object::string_literal("galley"));
+    dict.set("Producer", Object::string_literal("galley"));
+    let date = pdf_date(info.created).unwrap_or_else(|| {
+        warnings.push(format!(
+            "PDF: creation time {} is out of range; using 1970-01-01",
+            info.created
+        ));
+        "D:19700101000000Z".to_string()
+    });
+    dict.set("CreationDate", Object::string_literal(date.clone()));
+    dict.set("ModDate", Object::string_literal(date));
+    dict
+}
+
+/// `D:YYYYMMDDHHmmSSZ` in UTC, for years 1–9999.
+fn pdf_date(secs: i64) -> Option<String> {
+    let t = chrono::DateTime::from_timestamp(secs, 0)?.naive_utc();
+    (1..=9999).contains(&t.year()).then(|| {
+        format!(
+            "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",
+            t.year(),
+            t.month(),
+            t.day(),
+            t.hour(),
+            t.minute(),
+            t.second()
+        )
+    })
+}
+
+/// Prunes, renumbers and compresses, then writes the file twice: the second time with a
+/// trailer `/ID` hashed from the first, so identical documents get identical ids.
+fn save(mut lo: Document) -> Result<Vec<u8>, PdfError> {
+    lo.version = "1.7".into();
+    lo.trailer.remove(b"ID");
+    lo.prune_objects();
+    lo.renumber_objects();
+    lo.compress();
+    let mut first = Vec::new();
+    lo.save_to(&mut first)
+        .map_err(|e| PdfError::Write(e.to_string()))?;
+    let digest = Sha256::digest(&first);
+    let id = Object::String(digest[..16].to_vec(), StringFormat::Hexadecimal);
+    lo.trailer.set("ID", Object::Array(vec![id.clone(), id]));
+    let mut out = Vec::with_capacity(first.len() + 80);
+    lo.save_to(&mut out)
+        .map_err(|e| PdfError::Write(e.to_string()))?;
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+    use std::path::Path;
+    use std::process::Command;
+
+    use super::*;
+    use crate::layout::page::FaceData;
+
+    const REGULAR: &[u8] = include_bytes!("../../fonts/eb-garamond/EBGaramond-Regular.ttf");
+    const ITALIC: &[u8] = include_bytes!("../../fonts/eb-garamond/EBGaramond-Italic.ttf");
+    const A5: (f32, f32) = (419.53, 595.28);
+    /// What pdftotext must give back for the first line (two runs: regular, then italic).
+    const PART1: &str = "The “first” office—‘fine’ – ";
+    const PART2: &str = "isn’t it?";
+    const SIZE: f32 = 14.0;
+
+    /// Naive shaping: one glyph per character, "fi" as the U+FB01 ligature glyph, and some
+    /// letter-spacing and a widened space so TJ adjustments are exercised.
+    fn shape(font: &[u8], text: &str) -> Vec<PositionedGlyph> {
+        let face = ttf_parser::Face::parse(font, 0).expect("test font parses");
+        let scale = SIZE / f32::from(face.units_per_em());
+        let mut out = Vec::new();
+        let mut rest = text;
+        while let Some(c) = rest.chars().next() {
+            let (glyph_char, glyph_text) = if rest.starts_with("fi") {
+                ('\u{FB01}', "fi")
+            } else {
+                (c, &rest[..c.len_utf8()])
+            };
+            let gid = face.glyph_index(glyph_char).expect("glyph in test font");
+            let mut advance = f32::from(face.glyph_hor_advance(gid).unwrap_or(0)) * scale;
+            if c == ' ' {
+                advance += 2.5; // justification
+            } else if c.is_ascii_uppercase() {
+                advance += 0.7; // letter-spacing
+            }
+            out.push(PositionedGlyph {
+                id: gid.0,
+                advance,
+                x_offset: 0.0,
+                y_offset: 0.0,
+                text: glyph_text.to_string(),
+            });
+            rest = &rest[glyph_text.len()..];
+        }
+        out
+    }
+
+    fn width(glyphs: &[PositionedGlyph]) -> f32 {
+        glyphs.iter().map(|g| g.advance).sum()
+    }
+
+    fn run(face: usize, x: f32, y: f32, glyphs: Vec<PositionedGlyph>) -> Item {
+        Item::Glyphs(GlyphRun {
+            face,
+            size: SIZE,
+            x,
+            y,
+            color: [0x20, 0x20, 0x20],
+            glyphs,
+        })
+    }
+
+    fn png() -> Vec<u8> {
+        let img = image::RgbaImage::from_fn(40, 30, |x, y| {
+            image::Rgba([
+                (x * 6) as u8,
+                (y * 8) as u8,
+                160,
+                if x < 20 { 255 } else { 90 },
+            ])
+        });
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgba8(img)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
+            .expect("encode PNG");
+        out
+    }
+
+    fn jpeg() -> Vec<u8> {
+        let img = image::RgbImage::from_fn(40, 30, |x, y| {
+            image::Rgb([200, (x * 6) as u8, (y * 8) as u8])
+        });
+        let mut out = Vec::new();
+        image::DynamicImage::ImageRgb8(img)
+            .write_to(&mut Cursor::new(&mut out), image::ImageFormat::Jpeg)
+            .expect("encode JPEG");
+        out
+    }
+
+    fn assets() -> Vec<Asset> {
+        vec![
+            Asset {
+                data: png(),
+                media_type: "image/png",
+                ext: "png",
+                width: 40,
+                height: 30,
+            },
+            Asset {
+                data: jpeg(),
+                media_type: "image/jpeg",
+                ext: "jpg",
+                width: 40,
+                height: 30,
+            },
+        ]
+    }
+
+    /// "café" with a combining acute placed by offsets: the mark has no text of its own.
+    fn cafe() -> Vec<PositionedGlyph> {
+        let face = ttf_parser::Face::parse(REGULAR, 0).expect("test font parses");
+        let mut glyphs = shape(REGULAR, "cafe");
+        let e_advance = glyphs[3].advance;
+        glyphs[3].text = "é".into();
+        let acute = face.glyph_index('\u{301}').expect("combining acute");
+        glyphs.push(PositionedGlyph {
+            id: acute.0,
+            advance: 0.0,
+            x_offset: -e_advance / 2.0,
+            y_offset: 1.0,
+            text: String::new(),
+        });
+        glyphs
+    }
+
+    fn sample() -> LaidOut {
+        let part1 = shape(REGULAR, PART1);
+        let part2 = shape(ITALIC, PART2);
+        let x2 = 40.0 + width(&part1);
+        let line_end = x2 + width(&part2);
+        let page1 = Page {
+            width: A5.0,
+            height: A5.1,
+            items: vec![
+                Item::Rect {
+                    x: 30.0,
+                    y: 40.0,
+                    width: 360.0,
+                    height: 60.0,
+                    color: [0xEE, 0xEE, 0xE0],
+                },
+                Item::Dest {
+                    name: "top".into(),
+                    y: 40.0,
+                },
+                run(0, 40.0, 80.0, part1),
+                run(1, x2, 80.0, part2),
+                Item::Line {
+                    x1: 40.0,
+                    y1: 90.0,
+                    x2: line_end,
+                    y2: 90.0,
+                    thickness: 0.8,
+                    color: [0x80, 0x10, 0x10],
+                },
+                Item::Image {
+                    asset: 0,
+                    x: 40.0,
+                    y: 120.0,
+                    width: 160.0,
+                    height: 120.0,
+                },
+                Item::Image {
+                    asset: 1,
+                    x: 220.0,
+                    y: 120.0,
+                    width: 160.0,
+                    height: 120.0,
+                },
+                run(0, 40.0, 280.0, shape(REGULAR, "Next page")),
+                Item::Link {
+                    x: 40.0,
+                    y: 268.0,
+                    width: 60.0,
+                    height: 16.0,
+                    target: LinkTarget::Internal("sec 2".into()),
+                },
+                run(1, 40.0, 310.0, shape(ITALIC, "Example")),
+                Item::Link {
+                    x: 40.0,
+                    y: 298.0,
+                    width: 50.0,
+                    height: 16.0,
+                    target: LinkTarget::Uri("https://example.com/ä?q=1".into()),
+                },
+            ],
+        };
+        let page2 = Page {
+            width: A5.0,
+            height: A5.1,
+            items: vec![
+                Item::Dest {
+                    name: "sec 2".into(),
+                    y: 60.0,
+                },
+                run(0, 40.0, 80.0, shape(REGULAR, "Second page")),
+                run(0, 40.0, 110.0, cafe()),
+                Item::Image {
+                    asset: 0,
+                    x: 40.0,
+                    y: 140.0,
+                    width: 80.0,
+                    height: 60.0,
+                },
+            ],
+        };
+        LaidOut {
+            pages: vec![page1, page2],
+            faces: vec![
+                FaceData {
+                    name: "EBGaramond-Regular".into(),
+                    data: Cow::Borrowed(REGULAR),
+                },
+                FaceData {
+                    name: "EBGaramond-Italic".into(),
+                    data: Cow::Borrowed(ITALIC),
+                },
+            ],
+            outline: vec![OutlineEntry {
+                title: "Article “One”".into(),
+                page: 0,
+                y: 40.0,
+                children: vec![OutlineEntry {
+                    title: "Second page".into(),
+                    page: 1,
+                    y: 60.0,
+                    children: vec![],
+                }],
+            }],
+        }
+    }
+
+    fn write_sample(warnings: &mut Vec<String>) -> Vec<u8> {
+        let authors = ["Ann Author".to_string(), "Bob Écrivain".to_string()];
+        let keywords = ["type".to_string(), "print".to_string()];
+        let info = PdfInfo {
+            title: "Galley “Test”",
+            authors: &authors,
+            subject: Some("A test"),
+            keywords: &keywords,
+            language: "en-GB",
+            created: 1_700_000_000,
+        };
+        write_pdf(&sample(), &assets(), &info, warnings).expect("PDF written")
+    }
+
+    /// Runs an external validator; `None` when it is not installed (a failure when
+    /// `GALLEY_REQUIRE_VALIDATORS=1`).
+    fn run_tool(name: &str, args: &[&str], file: &Path, after: &[&str]) -> Option<(bool, String)> {
+        match Command::new(name).args(args).arg(file).args(after).output() {
+            Ok(out) => Some((
+                out.status.success(),
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&out.stdout),
+                    String::from_utf8_lossy(&out.stderr)
+                ),
+            )),
+            Err(e) => {
+                assert!(
+                    std::env::var("GALLEY_REQUIRE_VALIDATORS").as_deref() != Ok("1"),
+                    "{name} is required but cannot run: {e}"
+                );
+                eprintln!("skipping {name}: {e}");
+                None
+            }
+        }
+    }
+
+    #[test]
+    fn validators_accept_the_sample() {
+        let mut warnings = Vec::new();
+        let bytes = write_sample(&mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("sample.pdf");
+        std::fs::write(&path, &bytes).expect("write sample");
+        if let Ok(keep) = std::env::var("GALLEY_PDF_SAMPLE") {
+            std::fs::write(keep, &bytes).expect("keep sample");
+        }
+
+        if let Some((ok, out)) = run_tool("qpdf", &["--check"], &path, &[]) {
+            assert!(ok && !out.to_lowercase().contains("warning"), "qpdf: {out}");
+            assert!(
+                out.contains("No syntax or stream encoding errors"),
+                "qpdf: {out}"
+            );
+        }
+        if let Some((ok, out)) = run_tool("pdffonts", &[], &path, &[]) {
+            assert!(ok, "pdffonts: {out}");
+            let rows: Vec<&str> = out.lines().skip(2).collect();
+            assert_eq!(rows.len(), 2, "pdffonts: {out}");
+            for row in rows {
+                let cols: Vec<&str> = row.split_whitespace().collect();
+                let name = cols[0];
+                let (tag, _) = name.split_once('+').expect("subset tag");
+                assert!(
+                    tag.len() == 6 && tag.chars().all(|c| c.is_ascii_uppercase()),
+                    "{row}"
+                );
+                assert!(
+                    row.contains("CID TrueType") && row.contains("Identity-H"),
+                    "{row}"
+                );
+                // emb, sub, uni
+                assert_eq!(
+                    &cols[cols.len() - 5..cols.len() - 2],
+                    ["yes", "yes", "yes"],
+                    "{row}"
+                );
+            }
+        }
+        if let Some((ok, out)) = run_tool("pdftotext", &[], &path, &["-"]) {
+            assert!(ok, "pdftotext: {out}");
+            let mut lines = out.lines();
+            assert_eq!(
+                lines.next(),
+                Some(format!("{PART1}{PART2}").as_str()),
+                "{out}"
+            );
+            assert!(
+                out.contains("Next page") && out.contains("Example"),
+                "{out}"
+            );
+            assert!(out.contains("Second page") && out.contains("café"), "{out}");
+        }
+        if let Some((ok, out)) = run_tool("pdfinfo", &[], &path, &[]) {
+            assert!(ok, "pdfinfo: {out}");
+            assert!(out.contains("Title:           Galley “Test”"), "{out}");
+            assert!(
+                out.contains("Author:          Ann Author, Bob Écrivain"),
+                "{out}"
+            );
+            assert!(out.contains("Creator:         galley"), "{out}");
+            assert!(out.contains("Pages:           2"), "{out}");
+            assert!(out.contains("2023"), "creation date: {out}");
+        }
+        assert!(bytes.len() < 80_000, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn same_input_same_bytes() {
+        let a = write_sample(&mut Vec::new());
+        let b = write_sample(&mut Vec::new());
+        assert!(a == b, "two writes in one process differ");
+        // A fresh process starts printpdf's id counter afresh: compare with one.
+        if std::env::var_os("GALLEY_PDF_CHILD").is_some() {
+            println!("PDF-SHA256 {:x}", Sha256::digest(&a));
+            return;
+        }
+        let exe = std::env::current_exe().expect("test binary");
+        let out = Command::new(exe)
+            .args([
+                "--exact",
+                "write::pdf::tests::same_input_same_bytes",
+                "--nocapture",
+            ])
+            .env("GALLEY_PDF_CHILD", "1")
+            .output()
+            .expect("run child test process");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let expected = format!("PDF-SHA256 {:x}", Sha256::digest(&a));
+        assert!(
+            stdout.contains(&expected),
+            "child process wrote other bytes: {stdout}"
+        );
+    }
+
+    #[test]
+    fn structure_is_as_designed() {
+        let bytes = write_sample(&mut Vec::new());
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(text.starts_with("%PDF-1.7"));
+        assert!(text.contains("/PageMode/UseOutlines") || text.contains("/PageMode /UseOutlines"));
+        let doc = Document::load_mem(&bytes).expect("lopdf reads it back");
+        let catalog = doc.catalog().expect("catalog");
+        assert!(catalog.get(b"Lang").is_ok() && catalog.get(b"Names").is_ok());
+        // Two images, the PNG with its soft mask, each stored once though drawn thrice.
+        let images: Vec<&Stream> = doc
+            .objects
+            .values()
+            .filter_map(|o| o.as_stream().ok())
+            .filter(|s| s.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image"))
+            .collect();
+        assert_eq!(images.len(), 3);
+        let jpeg_data = jpeg();
+        assert!(
+            images.iter().any(|s| s.content == jpeg_data),
+            "JPEG must pass through"
+        );
+        assert_eq!(images.iter().filter(|s| s.dict.has(b"SMask")).count(), 1);
+        // Content streams are compressed.
+        for (_, page_id) in doc.get_pages() {
+            for content in doc.get_page_contents(page_id) {
+                let stream = doc
+                    .get_object(content)
+                    .and_then(Object::as_stream)
+                    .expect("content");
+                assert_eq!(
+                    stream.dict.get(b"Filter").and_then(Object::as_name).ok(),
+                    Some(&b"FlateDecode"[..])
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn errors_and_warnings() {
+        let info = PdfInfo {
+            title: "",
+            authors: &[],
+            subject: None,
+            keywords: &[],
+            language: "",
+            created: 0,
+        };
+        let mut warnings = Vec::new();
+        assert!(matches!(
+            write_pdf(&LaidOut::default(), &[], &info, &mut warnings),
+            Err(PdfError::NoPages)
+        ));
+        let mut doc = sample();
+        doc.faces.truncate(1);
+        assert!(matches!(
+            write_pdf(&doc, &[], &info, &mut warnings),
+            Err(PdfError::UnknownFace { face: 1, .. })
+        ));
+        let mut doc = sample();
+        doc.pages[0].items.push(Item::Link {
+            x: 0.0,
+            y: 0.0,
+            width: 1.0,
+            height: 1.0,
+            target: LinkTarget::Internal("nowhere".into()),
+        });
+        doc.outline[0].children[0].page = 7;
+        let svg = Asset {
+            data: b"<svg/>".to_vec(),
+            media_type: "image/svg+xml",
+            ext: "svg",
+            width: 0,
+            height: 0,
+        };
+        let broken = Asset {
+            data: b"\x89PNG broken".to_vec(),
+            media_type: "image/png",
+            ext: "png",
+            width: 40,
+            height: 30,
+        };
+        write_pdf(&doc, &[svg, broken], &info, &mut warnings).expect("still written");
+        assert_eq!(warnings.len(), 4, "{warnings:#?}");
+    }
+
+    #[test]
+    fn helpers() {
+        assert_eq!(
+            pdf_date(1_700_000_000).as_deref(),
+            Some("D:20231114221320Z")
+        );
+        assert_eq!(pdf_date(i64::MAX), None);
+        assert_eq!(ascii_uri("https://e.com/ä b"), b"https://e.com/%C3%A4%20b");
+        assert_eq!(ps_name("EB Garamond (Italic)", 3), "EBGaramondItalic");
+        assert_eq!(ps_name("€", 3), "Font3");
+        let t = "x".to_string();
+        let by_cid = BTreeMap::from([(3, (500, Some(&t))), (4, (250, None)), (9, (1000, None))]);
+        assert_eq!(
+            widths_array(&by_cid),
+            Object::Array(vec![
+                3.into(),
+                Object::Array(vec![500.into(), 250.into()]),
+                9.into(),
+                Object::Array(vec![1000.into()])
+            ])
+        );
+        assert!(to_unicode_cmap(&by_cid).contains("1 beginbfchar\n<0003> <0078>\n"));
+        let info = jpeg_info(&jpeg()).expect("JPEG header");
+        assert_eq!(
+            (info.width, info.height, info.components, info.adobe),
+            (40, 30, 3, false)
+        );
+        assert!(jpeg_info(b"\xFF\xD8\xFF").is_none());
+    }
+}
