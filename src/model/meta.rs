@@ -55,3 +55,16 @@ impl Meta {
         }
     }
 }
+
+/// A BCP 47-shaped language tag (`en`, `pt-BR`, `zh-Hant-TW`), normalised (`en_US` → `en-US`),
+/// or `None` when the text cannot be one.
+pub fn language_tag(s: &str) -> Option<String> {
+    let tag = s.trim().replace('_', "-");
+    let mut parts = tag.split('-');
+    let primary = parts.next()?;
+    let ok = (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_alphabetic())
+        && parts
+            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
+    ok.then_some(tag)
+}

@@ -12,7 +12,7 @@ pub mod slug;
 
 pub use block::{Align, Block, Figure, List, ListItem, ListKind, Table, TableCell};
 pub use inline::{Image, Inline, plain_text};
-pub use meta::Meta;
+pub use meta::{Meta, language_tag};
 
 use serde::{Deserialize, Serialize};
 

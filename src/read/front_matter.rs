@@ -1,7 +1,7 @@
 //! Front matter: the YAML (`---`) or TOML (`+++`) block at the very top of a Markdown file,
 //! as Jekyll, Hugo, Zola and most static-site generators write it, mapped to [`Meta`].
 
-use crate::model::{Meta, date};
+use crate::model::{Meta, date, language_tag};
 
 /// How a front-matter block is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -543,18 +543,6 @@ fn is_web_url(s: &str) -> bool {
     (lower.starts_with("http://") || lower.starts_with("https://"))
         && s.len() > lower.find("//").map_or(0, |i| i + 2)
         && !s.chars().any(char::is_whitespace)
-}
-
-/// A BCP 47-shaped tag (`en`, `pt-BR`, `zh-Hant-TW`); `en_US` is accepted as `en-US`.
-fn language_tag(s: &str) -> Option<String> {
-    let tag = s.trim().replace('_', "-");
-    let mut parts = tag.split('-');
-    let primary = parts.next()?;
-    let ok = (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && parts
-            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    ok.then_some(tag)
 }
 
 /// `YYYY/MM/DD` or `YYYY-MM-DD` inside a path or URL.

@@ -712,7 +712,7 @@ impl<'s> Builder<'s> {
                 self.add_block(Block::Code { language, text });
             }
             Frame::Html(html) => {
-                if let Some(block) = html_block(html) {
+                for block in html_block(html) {
                     self.add_block(block);
                 }
             }
@@ -1436,24 +1436,37 @@ fn entity(name: &str) -> Option<char> {
     })
 }
 
-/// An HTML block as a model block: nothing for comments, a figure for a lone image
-/// (optionally wrapped in `<figure>`/`<p>`/`<div>`/`<a>` with a `<figcaption>`), else raw HTML.
-fn html_block(html: String) -> Option<Block> {
+/// An HTML block as model blocks: nothing for comments, a figure for a lone image
+/// (optionally wrapped in `<figure>`/`<p>`/`<div>`/`<a>` with a `<figcaption>`), else the raw
+/// HTML followed by a figure for each image inside it, so charts and photos embedded in
+/// markup (often inside `<noscript>`) still reach the book.
+fn html_block(html: String) -> Vec<Block> {
     let tokens = tokenize(&html);
     if tokens.iter().all(|t| match t {
         Token::Comment => true,
         Token::Text(s) => s.trim().is_empty(),
         _ => false,
     }) {
-        return None;
+        return Vec::new();
     }
     if let Some(fig) = html_figure(&tokens) {
-        return Some(Block::Figure(fig));
+        return vec![Block::Figure(fig)];
     }
+    let images = tokens.iter().filter_map(|t| match t {
+        Token::Open { name, attrs, .. } if name == "img" => image_from_attrs(attrs),
+        _ => None,
+    });
     let trimmed = html.trim_end_matches(['\n', '\r']);
-    Some(Block::RawHtml {
+    std::iter::once(Block::RawHtml {
         html: trimmed.to_string(),
     })
+    .chain(images.map(|image| {
+        Block::Figure(Figure {
+            image,
+            caption: Vec::new(),
+        })
+    }))
+    .collect()
 }
 
 fn html_figure(tokens: &[Token<'_>]) -> Option<Figure> {

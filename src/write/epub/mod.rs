@@ -46,16 +46,7 @@ pub struct EpubOptions {
 }
 
 /// A BCP 47 tag as EPUB metadata accepts it, or `None`.
-pub fn valid_language(tag: &str) -> Option<String> {
-    let tag = tag.trim().replace('_', "-");
-    let mut parts = tag.split('-');
-    let primary = parts.next()?;
-    let ok = (2..=3).contains(&primary.len())
-        && primary.chars().all(|c| c.is_ascii_alphabetic())
-        && parts
-            .all(|p| (1..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()));
-    ok.then_some(tag)
-}
+pub use crate::model::language_tag as valid_language;
 
 /// The book's unique identifier: from the explicit identifier, else the source URL,
 /// else the content, so the same input always gets the same id.

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 
-use crate::model::{Align, Block, Figure, Inline, List, ListKind, Table, plain_text};
+use crate::model::{Align, Block, Figure, Inline, List, ListKind, Table, TableCell, plain_text};
 use crate::write::links::{self, Target};
 use crate::write::raw_html;
 
@@ -242,34 +242,35 @@ impl<'a> Renderer<'a> {
             self.inlines(&table.caption, out);
             out.push_str("</caption>\n");
         }
-        let align_class = |i: usize| match table.align.get(i).copied().unwrap_or_default() {
-            Align::Center => " class=\"center\"",
-            Align::Right => " class=\"right\"",
-            Align::Left | Align::Default => "",
-        };
         if let Some(header) = &table.header {
-            out.push_str("<thead><tr>");
-            for (i, cell) in header.iter().enumerate() {
-                let _ = write!(out, "<th{}>", align_class(i));
-                self.inlines(&cell.content, out);
-                out.push_str("</th>");
-            }
-            out.push_str("</tr></thead>\n");
+            out.push_str("<thead>");
+            self.row("th", header, &table.align, out);
+            out.push_str("</thead>\n");
         }
         if !table.rows.is_empty() {
             out.push_str("<tbody>\n");
             for row in &table.rows {
-                out.push_str("<tr>");
-                for (i, cell) in row.iter().enumerate() {
-                    let _ = write!(out, "<td{}>", align_class(i));
-                    self.inlines(&cell.content, out);
-                    out.push_str("</td>");
-                }
-                out.push_str("</tr>\n");
+                self.row("td", row, &table.align, out);
+                out.push('\n');
             }
             out.push_str("</tbody>\n");
         }
         out.push_str("</table>\n");
+    }
+
+    fn row(&mut self, tag: &str, cells: &[TableCell], align: &[Align], out: &mut String) {
+        out.push_str("<tr>");
+        for (i, cell) in cells.iter().enumerate() {
+            let class = match align.get(i).copied().unwrap_or_default() {
+                Align::Center => " class=\"center\"",
+                Align::Right => " class=\"right\"",
+                Align::Left | Align::Default => "",
+            };
+            let _ = write!(out, "<{tag}{class}>");
+            self.inlines(&cell.content, out);
+            let _ = write!(out, "</{tag}>");
+        }
+        out.push_str("</tr>");
     }
 
     /// Appends the XHTML of inline content.
