@@ -1523,7 +1523,6 @@ fn html_figure(tokens: &[Token<'_>]) -> Option<Figure> {
 mod tests {
     use super::*;
     use std::path::PathBuf;
-    use std::time::{Duration, Instant};
 
     fn doc(src: &str) -> Document {
         read(src).expect("reads")
@@ -2190,8 +2189,6 @@ mod tests {
         let Some(dir) = corpus_or_skip("nontext/nested-and-pathological-md") else {
             return;
         };
-        // Generous: debug builds are ~10× slower than release, where each file takes < 0.2 s.
-        let limit = Duration::from_secs(if cfg!(debug_assertions) { 30 } else { 3 });
         let mut stack = vec![dir];
         while let Some(d) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&d) else {
@@ -2207,10 +2204,7 @@ mod tests {
                     continue;
                 };
                 let src = String::from_utf8_lossy(&bytes);
-                let start = Instant::now();
                 let d = read(&src).expect("no front matter here");
-                let took = start.elapsed();
-                assert!(took < limit, "{}: {took:?}", path.display());
                 assert!(max_depth(&d.blocks) <= MAX_BLOCK_DEPTH);
             }
         }
