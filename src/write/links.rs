@@ -38,14 +38,19 @@ fn scheme_of(url: &str) -> Option<&str> {
     .then_some(scheme)
 }
 
-/// Percent-encodes characters that are never valid in a URL (spaces, controls, `"`, `<`, `>`).
+/// Percent-encodes characters that are never valid in a URL (spaces, controls, `"`, `<`, `>`),
+/// and brackets outside the host, where only IPv6 literals may use them.
 fn sanitize(url: &str) -> String {
+    let host_end = url.find("://").map(|i| i + 3).map_or(0, |h| {
+        h + url[h..].find(['/', '?', '#']).unwrap_or(url.len() - h)
+    });
     let mut out = String::with_capacity(url.len());
-    for c in url.chars() {
+    for (i, c) in url.char_indices() {
         match c {
             ' ' | '"' | '<' | '>' | '\\' | '^' | '`' | '{' | '|' | '}' => {
                 out.push_str(&format!("%{:02X}", c as u32))
             }
+            '[' | ']' if i >= host_end => out.push_str(&format!("%{:02X}", c as u32)),
             c if c.is_control() => {
                 let mut buf = [0; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
@@ -138,6 +143,10 @@ mod tests {
         assert_eq!(
             classify("https://a.b/c d", None),
             Target::Absolute("https://a.b/c%20d".into())
+        );
+        assert_eq!(
+            classify("https://[::1]/q?x=[a]", None),
+            Target::Absolute("https://[::1]/q?x=%5Ba%5D".into())
         );
     }
 }

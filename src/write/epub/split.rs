@@ -31,15 +31,28 @@ pub fn top_level(doc: &Document) -> u8 {
         .unwrap_or(1)
 }
 
+/// More top-level sections than this and small ones share files: thousands of tiny
+/// documents make reading systems (and EPUBCheck) crawl.
+const MAX_SECTION_FILES: usize = 300;
+
 /// Splits the body into files named `text-NNN.xhtml`.
 pub fn split(doc: &Document, top: u8) -> Vec<Part> {
+    let is_section = |b: &Block| matches!(b, Block::Heading { level, .. } if *level == top);
+    let sections = doc.blocks.iter().filter(|b| is_section(b)).count();
+    // Past the file limit, a section starts a new file only once the current one is well filled.
+    let min_fill = if sections > MAX_SECTION_FILES {
+        MAX_FILE_BYTES / 4
+    } else {
+        0
+    };
     let mut parts: Vec<Part> = Vec::new();
     let mut start = 0;
     let mut size = 0;
     for (i, block) in doc.blocks.iter().enumerate() {
-        let is_section = matches!(block, Block::Heading { level, .. } if *level == top);
         let block_size = estimate(block);
-        if i > start && (is_section || size + block_size > MAX_FILE_BYTES) {
+        if i > start
+            && ((is_section(block) && size >= min_fill) || size + block_size > MAX_FILE_BYTES)
+        {
             parts.push(Part {
                 file: String::new(),
                 start,
