@@ -3,17 +3,22 @@
 use std::path::{Path, PathBuf};
 
 use crate::assets::{self, Assets};
+use crate::layout::paper::PaperSize;
+use crate::layout::{self, LayoutError, LayoutOptions};
 use crate::model::{Document, date};
 use crate::read::{self, Format, ReadError, Source};
 use crate::theme::Theme;
 use crate::write::epub::{self, EpubError, EpubOptions};
 use crate::write::output::{self, OutputError};
+use crate::write::pdf::{self, PdfError, PdfInfo};
 
 /// Output formats galley writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputFormat {
     /// EPUB 3.
     Epub,
+    /// Typeset PDF for print.
+    Pdf,
 }
 
 impl OutputFormat {
@@ -27,6 +32,7 @@ impl OutputFormat {
     pub fn from_name(name: &str) -> Option<OutputFormat> {
         match name.to_ascii_lowercase().as_str() {
             "epub" | "epub3" => Some(OutputFormat::Epub),
+            "pdf" => Some(OutputFormat::Pdf),
             _ => None,
         }
     }
@@ -35,7 +41,20 @@ impl OutputFormat {
     pub fn extension(self) -> &'static str {
         match self {
             OutputFormat::Epub => "epub",
+            OutputFormat::Pdf => "pdf",
         }
+    }
+
+    /// Parses a `--to` list such as `epub,pdf` (duplicates removed, order kept).
+    pub fn parse_list(list: &str) -> Option<Vec<OutputFormat>> {
+        let mut out = Vec::new();
+        for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+            let f = OutputFormat::from_name(name)?;
+            if !out.contains(&f) {
+                out.push(f);
+            }
+        }
+        (!out.is_empty()).then_some(out)
     }
 }
 
@@ -70,6 +89,22 @@ pub enum ConvertError {
         name: String,
         /// What went wrong.
         source: EpubError,
+    },
+    /// Typesetting for PDF failed.
+    #[error("{name}: {source}")]
+    Layout {
+        /// The source being converted.
+        name: String,
+        /// What went wrong.
+        source: LayoutError,
+    },
+    /// Writing the PDF failed.
+    #[error("{name}: {source}")]
+    Pdf {
+        /// The source being converted.
+        name: String,
+        /// What went wrong.
+        source: PdfError,
     },
     /// The output file could not be written.
     #[error(transparent)]
@@ -111,6 +146,8 @@ pub struct Settings<'a> {
     pub source_date_epoch: Option<i64>,
     /// Contents depth.
     pub toc_depth: u8,
+    /// Paper size for PDF, overriding the theme's (`--paper`).
+    pub paper: Option<PaperSize>,
 }
 
 /// Reads a source from a path (or standard input for `-` with its bytes given).
@@ -160,7 +197,76 @@ pub fn render(
                 }
             })
         }
+        OutputFormat::Pdf => {
+            let _ = cover;
+            render_pdf(doc, &assets, &source.name, settings, warnings)
+        }
     }
+}
+
+/// Typesets and writes one document as PDF.
+fn render_pdf(
+    doc: &Document,
+    assets: &Assets,
+    name: &str,
+    settings: &Settings,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, ConvertError> {
+    let opts = LayoutOptions {
+        paper: settings.paper,
+    };
+    let laid = layout::typeset(doc, assets, settings.theme, &opts, warnings).map_err(|e| {
+        ConvertError::Layout {
+            name: name.to_string(),
+            source: e,
+        }
+    })?;
+    let meta = &doc.meta;
+    let title = meta
+        .title
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or("Untitled");
+    let language = meta
+        .language
+        .as_deref()
+        .and_then(crate::model::language_tag)
+        .unwrap_or_else(|| "en".to_string());
+    let info = PdfInfo {
+        title,
+        authors: &meta.authors,
+        subject: meta.description.as_deref(),
+        keywords: &meta.tags,
+        language: &language,
+        created: created(doc, settings.source_date_epoch),
+    };
+    pdf::write_pdf(&laid, assets.items(), &info, warnings).map_err(|e| ConvertError::Pdf {
+        name: name.to_string(),
+        source: e,
+    })
+}
+
+/// Creation time: `SOURCE_DATE_EPOCH`, else the article's date, else a fixed date, so the
+/// same input always gives the same bytes.
+fn created(doc: &Document, source_date_epoch: Option<i64>) -> i64 {
+    source_date_epoch.unwrap_or_else(|| {
+        doc.meta
+            .date
+            .as_deref()
+            .and_then(date::DateTime::parse)
+            .map(|d| days_from_civil(d.year, d.month.unwrap_or(1), d.day.unwrap_or(1)) * 86_400)
+            .unwrap_or(946_684_800) // 2000-01-01, as the EPUB writer uses
+    })
+}
+
+fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
 }
 
 /// Writes the output safely (temporary file, then rename; never over an input).

@@ -8,14 +8,15 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 
 use galley::convert::{self, OutputFormat, Overrides, Settings};
-use galley::read::Format;
+use galley::layout::paper::PaperSize;
+use galley::read::{Format, Source};
 use galley::theme::{self, Theme};
 
-/// Turn articles into e-books: Markdown, plain-text news articles and books in, EPUB 3 out.
+/// Turn articles into e-books and print: Markdown, plain-text news articles and books in, EPUB 3 and typeset PDF out.
 #[derive(Parser)]
 #[command(name = "galley", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes"
+    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  galley convert post.md -o post.pdf --paper a4   typeset for print\n  galley convert post.md --to epub,pdf        writes post.epub and post.pdf\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -24,8 +25,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Convert articles to EPUB.
-    Convert(ConvertArgs),
+    /// Convert articles to EPUB and/or PDF.
+    Convert(Box<ConvertArgs>),
     /// Print the document model that an input is read into.
     Dump(DumpArgs),
     /// List the available themes.
@@ -37,12 +38,15 @@ struct ConvertArgs {
     /// Input files (.md, .markdown, .txt); `-` reads standard input (Markdown unless --from says otherwise).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
-    /// Output file; its extension picks the format. Default: the input's name with .epub, next to the input.
+    /// Output file; its extension (.epub, .pdf) picks the format. Default: the input's name with .epub, next to the input.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Output format when it cannot be told from the output file name: epub.
+    /// Output format(s): epub, pdf, or both as `epub,pdf` (written next to each other).
     #[arg(long, value_name = "FORMAT")]
     to: Option<String>,
+    /// Paper size for PDF, overriding the theme's: a4, a5, letter, 6x9, or WxH with units (150x220mm).
+    #[arg(long, value_name = "SIZE")]
+    paper: Option<String>,
     /// Input format, overriding the file extension: markdown or text.
     #[arg(long, value_name = "FORMAT")]
     from: Option<String>,
@@ -100,7 +104,7 @@ impl std::error::Error for Usage {}
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Convert(args) => run_convert(args),
+        Command::Convert(args) => run_convert(*args),
         Command::Dump(args) => run_dump(args),
         Command::Themes => run_themes(),
     };
@@ -154,12 +158,17 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         .to
         .as_deref()
         .map(|t| {
-            OutputFormat::from_name(t).ok_or_else(|| {
+            OutputFormat::parse_list(t).ok_or_else(|| {
                 anyhow!(Usage(format!(
-                    "--to '{t}': unknown output format (galley writes epub)"
+                    "--to '{t}': unknown output format (galley writes epub, pdf, or epub,pdf)"
                 )))
             })
         })
+        .transpose()?;
+    let paper = args
+        .paper
+        .as_deref()
+        .map(|p| PaperSize::parse(p).map_err(|e| anyhow!(Usage(format!("--paper: {e}")))))
         .transpose()?;
     if args.inputs.len() > 1 && args.output.is_some() {
         bail!(Usage(
@@ -188,6 +197,7 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         overrides: &overrides,
         source_date_epoch: source_date_epoch()?,
         toc_depth: args.toc_depth,
+        paper,
     };
     let inputs: Vec<PathBuf> = args
         .inputs
@@ -198,29 +208,27 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     let mut failures = 0;
     for input in &args.inputs {
         let is_stdin = input.as_os_str() == "-";
-        let (out, format) = output_for(input, args.output.as_deref(), to)?;
+        let outputs = output_for(input, args.output.as_deref(), to.as_deref())?;
         let result = (|| -> Result<()> {
             let stdin = if is_stdin { Some(read_stdin()?) } else { None };
             let source = convert::read_input(input, stdin.as_deref(), from)?;
-            let mut warnings = Vec::new();
-            let bytes = convert::render(source, format, &settings, &mut warnings)?;
-            if !args.quiet {
-                for w in &warnings {
-                    eprintln!("galley: warning: {w}");
-                }
-            }
-            if out.as_os_str() == "-" {
-                std::io::stdout()
-                    .write_all(&bytes)
-                    .context("<stdout>: cannot write")?;
-            } else {
-                convert::save(&out, &bytes, &inputs)?;
-                if !args.quiet && std::io::stderr().is_terminal() {
-                    eprintln!(
-                        "galley: wrote {} ({} KB)",
-                        out.display(),
-                        bytes.len().div_ceil(1024)
-                    );
+            let n = outputs.len();
+            let mut source = Some(source);
+            for (i, (out, format)) in outputs.iter().enumerate() {
+                // Each output but the last gets a copy; the last takes the original.
+                let src = if i + 1 == n {
+                    source.take()
+                } else {
+                    source.as_ref().map(|s| Source {
+                        name: s.name.clone(),
+                        path: s.path.clone(),
+                        base_dir: s.base_dir.clone(),
+                        encoding: s.encoding,
+                        document: s.document.clone(),
+                    })
+                };
+                if let Some(src) = src {
+                    write_one(src, *format, out, &settings, &inputs, args.quiet)?;
                 }
             }
             Ok(())
@@ -239,42 +247,87 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     Ok(())
 }
 
-/// Where one input's output goes and in which format.
+/// Converts one source to one format and writes it (`-` for standard output).
+fn write_one(
+    source: Source,
+    format: OutputFormat,
+    out: &Path,
+    settings: &Settings,
+    inputs: &[PathBuf],
+    quiet: bool,
+) -> Result<()> {
+    let mut warnings = Vec::new();
+    let bytes = convert::render(source, format, settings, &mut warnings)?;
+    if !quiet {
+        for w in &warnings {
+            eprintln!("galley: warning: {w}");
+        }
+    }
+    if out.as_os_str() == "-" {
+        std::io::stdout()
+            .write_all(&bytes)
+            .context("<stdout>: cannot write")?;
+    } else {
+        convert::save(out, &bytes, inputs)?;
+        if !quiet && std::io::stderr().is_terminal() {
+            eprintln!(
+                "galley: wrote {} ({} KB)",
+                out.display(),
+                bytes.len().div_ceil(1024)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Where one input's outputs go and in which formats.
 fn output_for(
     input: &Path,
     output: Option<&Path>,
-    to: Option<OutputFormat>,
-) -> Result<(PathBuf, OutputFormat)> {
+    to: Option<&[OutputFormat]>,
+) -> Result<Vec<(PathBuf, OutputFormat)>> {
     match output {
-        Some(out) if out.as_os_str() == "-" => {
-            Ok((out.to_path_buf(), to.unwrap_or(OutputFormat::Epub)))
-        }
+        Some(out) if out.as_os_str() == "-" => match to {
+            Some([one]) => Ok(vec![(out.to_path_buf(), *one)]),
+            Some(_) => bail!(Usage(
+                "standard output (-o -) takes one format; give --to epub or --to pdf".into()
+            )),
+            None => Ok(vec![(out.to_path_buf(), OutputFormat::Epub)]),
+        },
         Some(out) => {
-            let format = match (to, OutputFormat::from_path(out)) {
-                (Some(t), _) => t,
-                (None, Some(f)) => f,
-                (None, None) => {
-                    let ext = out
-                        .extension()
-                        .map(|e| e.to_string_lossy().into_owned())
-                        .unwrap_or_default();
-                    if ext.eq_ignore_ascii_case("pdf") {
-                        bail!(Usage(format!(
-                            "{}: PDF output is not available in this version of galley",
-                            out.display()
-                        )));
-                    }
-                    bail!(Usage(format!(
-                        "{}: cannot tell the output format from the name; use --to epub",
-                        out.display()
-                    )))
-                }
+            let formats: Vec<OutputFormat> = match (to, OutputFormat::from_path(out)) {
+                (Some(t), _) => t.to_vec(),
+                (None, Some(f)) => vec![f],
+                (None, None) => bail!(Usage(format!(
+                    "{}: cannot tell the output format from the name; use --to epub or --to pdf",
+                    out.display()
+                ))),
             };
-            Ok((out.to_path_buf(), format))
+            if let [one] = formats.as_slice() {
+                return Ok(vec![(out.to_path_buf(), *one)]);
+            }
+            // Several formats: one file each, next to each other, named after -o.
+            let stem = if OutputFormat::from_path(out).is_some() {
+                out.with_extension("")
+            } else {
+                out.to_path_buf()
+            };
+            Ok(formats
+                .into_iter()
+                .map(|f| {
+                    let mut name = stem.clone().into_os_string();
+                    name.push(".");
+                    name.push(f.extension());
+                    (PathBuf::from(name), f)
+                })
+                .collect())
         }
         None => {
-            let format = to.unwrap_or(OutputFormat::Epub);
-            Ok((input.with_extension(format.extension()), format))
+            let formats = to.map_or_else(|| vec![OutputFormat::Epub], <[_]>::to_vec);
+            Ok(formats
+                .into_iter()
+                .map(|f| (input.with_extension(f.extension()), f))
+                .collect())
         }
     }
 }

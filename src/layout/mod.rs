@@ -2,9 +2,854 @@
 //!
 //! Pure Rust and free of PDF syntax: it turns the document model and a theme into
 //! pages of positioned glyphs, rules and images ([`page`]), which `write::pdf` serialises.
+//! [`typeset`] is the entry point: blocks become a vertical list of elements
+//! (`blocks`, `paragraph`), which `paginate` cuts into pages; running heads, folios,
+//! footnotes and the outline are added here.
 
+pub(crate) mod blocks;
 pub mod fonts;
 pub mod hyphen;
 pub mod linebreak;
 pub mod page;
+pub(crate) mod paginate;
+pub mod paper;
+pub(crate) mod paragraph;
 pub mod shape;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::assets::Assets;
+use crate::model::{self, Block, Document, Inline};
+use crate::theme::{Theme, parse_color};
+use blocks::{Ctx, Elem, Env, Palette};
+use fonts::{FontError, FontSet, Role};
+use page::{Item, LaidOut, OutlineEntry, Page};
+use paper::{PT_PER_MM, PaperError, PaperSize};
+use paragraph::{Align, ParaSpec, TextLook};
+use shape::ShapeCache;
+
+/// Choices that are not part of the document or the theme.
+#[derive(Debug, Clone, Default)]
+pub struct LayoutOptions {
+    /// Paper size overriding the theme's (`--paper`).
+    pub paper: Option<PaperSize>,
+}
+
+/// Why a document could not be typeset.
+#[derive(Debug, thiserror::Error)]
+pub enum LayoutError {
+    /// The theme's fonts are unusable.
+    #[error(transparent)]
+    Fonts(#[from] FontError),
+    /// The theme's page size is not understood.
+    #[error("theme: {0}")]
+    Paper(#[from] PaperError),
+    /// The margins leave no room for text.
+    #[error("the margins leave no room for text on a {0} page")]
+    Margins(PaperSize),
+}
+
+/// Typesets `doc` into pages. Warnings (missing glyphs, overlong words, broken images)
+/// are appended to `warnings`.
+pub fn typeset(
+    doc: &Document,
+    assets: &Assets,
+    theme: &Theme,
+    opts: &LayoutOptions,
+    warnings: &mut Vec<String>,
+) -> Result<LaidOut, LayoutError> {
+    let paper = match opts.paper {
+        Some(p) => p,
+        None => PaperSize::parse(&theme.page.size)?,
+    };
+    let pg = &theme.page;
+    let top = pg.margin_top.max(0.0) * PT_PER_MM;
+    let bottom = pg.margin_bottom.max(0.0) * PT_PER_MM;
+    let inner = pg.margin_inner.max(0.0) * PT_PER_MM;
+    let outer = pg.margin_outer.max(0.0) * PT_PER_MM;
+    let width = paper.width - inner - outer;
+    let height = paper.height - top - bottom;
+    let size = theme.text.size;
+    if width < size * 8.0 || height < size * theme.text.leading * 6.0 {
+        return Err(LayoutError::Margins(paper));
+    }
+    let (_, defs) = blocks::number_notes(&doc.blocks);
+    let palette = ctx_palette(theme);
+    let mut ctx = make_ctx(doc, assets, theme, height, warnings)?;
+    let env = Env {
+        left: 0.0,
+        width,
+        size,
+        leading: size * theme.text.leading,
+        list_depth: 0,
+        indents: true,
+    };
+
+    let title = doc
+        .meta
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "Untitled".into());
+    let mut elems = blocks::title_block(&mut ctx, &doc.meta, &title, &env);
+    // A first heading repeating the title is already in the title block.
+    let body: &[Block] = match doc.blocks.first() {
+        Some(Block::Heading { content, .. })
+            if model::plain_text(content).trim() == title.trim() =>
+        {
+            &doc.blocks[1..]
+        }
+        _ => &doc.blocks,
+    };
+    blocks::blocks(&mut ctx, body, &env, &mut elems);
+
+    let mut note_map: HashMap<u32, Vec<Elem>> = HashMap::new();
+    let mut endnotes = Vec::new();
+    for (n, content) in &defs {
+        let e = blocks::note_elems(&mut ctx, *n, content, &env);
+        note_map.insert(*n, e);
+    }
+    // Notes never referenced (or referenced only from unplaced notes) go at the end.
+    let mut referenced: HashSet<u32> = elems.iter().flat_map(|e| e.notes.clone()).collect();
+    let mut grew = true;
+    while grew {
+        grew = false;
+        let inner: Vec<u32> = referenced
+            .iter()
+            .filter_map(|n| note_map.get(n))
+            .flatten()
+            .flat_map(|e| e.notes.clone())
+            .collect();
+        for n in inner {
+            grew |= referenced.insert(n);
+        }
+    }
+    for (n, _) in &defs {
+        if !referenced.contains(n)
+            && let Some(e) = note_map.remove(n)
+        {
+            endnotes.extend(e);
+        }
+    }
+    if !endnotes.is_empty() {
+        elems.push(Elem {
+            discardable: true,
+            ..Elem::new(env.leading)
+        });
+        elems.extend(endnotes);
+    }
+    // Notes referenced from notes follow their parent note.
+    let keys: Vec<u32> = note_map.keys().copied().collect();
+    for k in keys {
+        let inner: Vec<u32> = note_map
+            .get(&k)
+            .into_iter()
+            .flatten()
+            .flat_map(|e| e.notes.clone())
+            .collect();
+        for i in inner {
+            if i != k
+                && let Some(mut child) = note_map.remove(&i)
+                && let Some(parent) = note_map.get_mut(&k)
+            {
+                for e in &mut child {
+                    e.notes.clear();
+                }
+                parent.append(&mut child);
+            }
+        }
+    }
+    for v in note_map.values_mut() {
+        for e in v.iter_mut() {
+            e.notes.clear();
+        }
+    }
+
+    let geo = paginate::Geometry {
+        height,
+        note_sep: env.leading * 0.9,
+    };
+    let bodies = paginate::paginate(elems, &note_map, geo);
+
+    // Running heads: the title on left-hand pages, the current section on right-hand ones.
+    let top_level = top_heading_level(body);
+    let mut current: Option<String> = None;
+    let mut pages = Vec::with_capacity(bodies.len());
+    let mut flat_outline: Vec<(u8, String, usize, f32)> = Vec::new();
+    let head_look = TextLook {
+        role: Role::Body,
+        size: size * 0.85,
+        bold: false,
+        italic: true,
+        color: palette.text,
+        tracking: 0.02,
+    };
+    for (pi, pb) in bodies.into_iter().enumerate() {
+        let number = pi + 1;
+        let recto = number % 2 == 1;
+        let left = if recto { inner } else { outer };
+        let mut page = Page {
+            width: paper.width,
+            height: paper.height,
+            items: Vec::new(),
+        };
+        let first_section = pb
+            .headings
+            .iter()
+            .find(|(h, _)| Some(h.level) == top_level)
+            .map(|(h, _)| h.title.clone());
+        let section = first_section.clone().or_else(|| current.clone());
+        for (h, y) in &pb.headings {
+            flat_outline.push((h.level, h.title.clone(), pi, top + y));
+            if Some(h.level) == top_level {
+                current = Some(h.title.clone());
+            }
+        }
+        let notes_h = pb.notes_height(geo.note_sep);
+        for placed in pb.body {
+            page.items
+                .extend(paginate::items_at(placed.elem, left, top + placed.y));
+        }
+        if !pb.notes.is_empty() {
+            let mut y = top + height - notes_h;
+            let rule_y = y + geo.note_sep * 0.45;
+            page.items.push(Item::Line {
+                x1: left,
+                y1: rule_y,
+                x2: left + width.min(size * 8.0),
+                y2: rule_y,
+                thickness: 0.4,
+                color: palette.rule,
+            });
+            y += geo.note_sep;
+            for e in pb.notes {
+                let h = e.height;
+                page.items.extend(paginate::items_at(e, left, y));
+                y += h;
+            }
+        }
+        if pi > 0 {
+            let text = if recto {
+                section.unwrap_or_else(|| title.clone())
+            } else {
+                title.clone()
+            };
+            let baseline = top - size * 1.8;
+            if let Some(items) = one_line(&mut ctx, &text, &head_look, width) {
+                page.items.extend(items.into_iter().map(|mut it| {
+                    blocks::shift_item(&mut it, left, baseline);
+                    it
+                }));
+            }
+            let folio_base = top + height + (bottom * 0.5).min(size * 2.4);
+            let folio_look = TextLook {
+                italic: false,
+                tracking: 0.0,
+                ..head_look
+            };
+            if let Some(items) = one_line(&mut ctx, &number.to_string(), &folio_look, width) {
+                page.items.extend(items.into_iter().map(|mut it| {
+                    blocks::shift_item(&mut it, left, folio_base);
+                    it
+                }));
+            }
+        }
+        pages.push(page);
+    }
+
+    if !ctx.missing.is_empty() {
+        let list: String = ctx.missing.iter().take(20).collect();
+        ctx.warnings.push(format!(
+            "no font in the theme has these characters; they are drawn as boxes: {list}"
+        ));
+    }
+    let mut seen = HashSet::new();
+    for w in ctx.warnings.drain(..) {
+        if seen.insert(w.clone()) {
+            warnings.push(w);
+        }
+    }
+    Ok(LaidOut {
+        pages,
+        faces: ctx.fonts.face_data(),
+        outline: nest_outline(&flat_outline),
+    })
+}
+
+fn ctx_palette(theme: &Theme) -> Palette {
+    let color = |s: &str| parse_color(s).unwrap_or([0, 0, 0]);
+    Palette {
+        text: color(&theme.colors.text),
+        heading: color(&theme.colors.heading),
+        link: color(&theme.colors.link),
+        rule: color(&theme.colors.rule),
+        accent: color(&theme.colors.accent),
+    }
+}
+
+/// The layout context for one document.
+fn make_ctx<'a>(
+    doc: &Document,
+    assets: &'a Assets,
+    theme: &'a Theme,
+    block_height: f32,
+    _warnings: &mut Vec<String>,
+) -> Result<Ctx<'a>, LayoutError> {
+    let lang = doc
+        .meta
+        .language
+        .clone()
+        .filter(|l| !l.trim().is_empty())
+        .unwrap_or_else(|| "en".to_string());
+    let (notes, _) = blocks::number_notes(&doc.blocks);
+    let mut ids = HashSet::new();
+    collect_ids(&doc.blocks, &mut ids);
+    Ok(Ctx {
+        fonts: FontSet::new(theme)?,
+        cache: ShapeCache::new(),
+        theme,
+        assets,
+        lang,
+        warnings: Vec::new(),
+        notes,
+        ids,
+        base_url: doc.meta.source_url.clone(),
+        palette: ctx_palette(theme),
+        missing: BTreeSet::new(),
+        refs_placed: HashSet::new(),
+        block_height,
+    })
+}
+
+/// A single centred line of `text`, shortened with an ellipsis if too long; items relative
+/// to the baseline.
+fn one_line(ctx: &mut Ctx, text: &str, look: &TextLook, width: f32) -> Option<Vec<Item>> {
+    let spec = ParaSpec {
+        look: *look,
+        leading: look.size * 1.2,
+        align: Align::Center,
+        hyphenate: false,
+        indent: 0.0,
+        width,
+    };
+    let mut words: Vec<&str> = text.split_whitespace().collect();
+    loop {
+        let mut t = words.join(" ");
+        if words.len() < text.split_whitespace().count() {
+            t.push('…');
+        }
+        let lines = paragraph::set_lines(ctx, &[Inline::text(t)], &spec);
+        if lines.len() <= 1 || words.len() <= 1 {
+            return lines.into_iter().next().map(|l| {
+                l.items
+                    .into_iter()
+                    .filter(|i| matches!(i, Item::Glyphs(_)))
+                    .collect()
+            });
+        }
+        words.pop();
+    }
+}
+
+fn collect_ids(blocks: &[Block], ids: &mut HashSet<String>) {
+    for b in blocks {
+        match b {
+            Block::Heading { id, .. } => {
+                ids.insert(id.clone());
+            }
+            Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => collect_ids(blocks, ids),
+            Block::List(l) => l.items.iter().for_each(|i| collect_ids(&i.blocks, ids)),
+            _ => {}
+        }
+    }
+}
+
+fn top_heading_level(blocks: &[Block]) -> Option<u8> {
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Heading { level, .. } => Some(*level),
+            _ => None,
+        })
+        .min()
+}
+
+/// Nests (level, title, page, y) headings in document order.
+fn nest_outline(flat: &[(u8, String, usize, f32)]) -> Vec<OutlineEntry> {
+    fn build(flat: &[(u8, String, usize, f32)], i: &mut usize, level: u8) -> Vec<OutlineEntry> {
+        let mut out = Vec::new();
+        while *i < flat.len() {
+            let (l, title, page, y) = &flat[*i];
+            if *l < level {
+                break;
+            }
+            *i += 1;
+            let children = build(flat, i, l.saturating_add(1));
+            out.push(OutlineEntry {
+                title: title.clone(),
+                page: *page,
+                y: *y,
+                children,
+            });
+        }
+        out
+    }
+    let mut i = 0;
+    let min = flat.iter().map(|f| f.0).min().unwrap_or(1);
+    let mut out = Vec::new();
+    while i < flat.len() {
+        out.extend(build(flat, &mut i, min));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::assets::Asset;
+    use crate::read::{Format, read_bytes};
+
+    fn md(src: &str) -> Document {
+        read_bytes("t.md", src.as_bytes(), Format::Markdown)
+            .expect("markdown")
+            .document
+    }
+
+    fn theme() -> Theme {
+        Theme::default_theme().expect("classic")
+    }
+
+    fn set(doc: &Document, assets: &Assets) -> LaidOut {
+        let mut w = Vec::new();
+        typeset(doc, assets, &theme(), &LayoutOptions::default(), &mut w).expect("typeset")
+    }
+
+    /// Text block edges of page `i` (0-based): (left, right, top, bottom).
+    fn block(i: usize) -> (f32, f32, f32, f32) {
+        let t = theme();
+        let p = PaperSize::parse(&t.page.size).expect("paper");
+        let (inner, outer) = (
+            t.page.margin_inner * PT_PER_MM,
+            t.page.margin_outer * PT_PER_MM,
+        );
+        let left = if i.is_multiple_of(2) { inner } else { outer };
+        let right = p.width - if i.is_multiple_of(2) { outer } else { inner };
+        (
+            left,
+            right,
+            t.page.margin_top * PT_PER_MM,
+            p.height - t.page.margin_bottom * PT_PER_MM,
+        )
+    }
+
+    fn run_right(r: &page::GlyphRun) -> f32 {
+        r.x + r.glyphs.iter().map(|g| g.advance).sum::<f32>()
+    }
+
+    fn page_text(p: &Page) -> String {
+        p.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Glyphs(r) => {
+                    Some(r.glyphs.iter().map(|g| g.text.as_str()).collect::<String>())
+                }
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    fn dest_page(l: &LaidOut, name: &str) -> Option<(usize, f32)> {
+        l.pages.iter().enumerate().find_map(|(i, p)| {
+            p.items.iter().find_map(|it| match it {
+                Item::Dest { name: n, y } if n == name => Some((i, *y)),
+                _ => None,
+            })
+        })
+    }
+
+    const WORDS: &[&str] = &[
+        "harbour",
+        "tide",
+        "lantern",
+        "quay",
+        "northern",
+        "weather",
+        "ferry",
+        "island",
+        "morning",
+        "council",
+        "stone",
+        "bread",
+        "letter",
+        "signal",
+        "current",
+        "evening",
+        "extraordinary",
+        "a",
+        "of",
+        "the",
+        "and",
+        "understanding",
+        "navigation",
+    ];
+
+    fn words(seed: &mut u64, n: usize) -> String {
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            *seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            out.push(WORDS[(*seed >> 33) as usize % WORDS.len()]);
+        }
+        out.join(" ")
+    }
+
+    fn long_doc(sections: usize, with_notes: bool) -> String {
+        let mut s = String::from("---\ntitle: Test\n---\n\n");
+        let mut seed = 7;
+        for c in 0..sections {
+            s.push_str(&format!("## Section {c}\n\n"));
+            for p in 0..(3 + c % 4) {
+                s.push_str(&words(&mut seed, 20 + (c * 37 + p * 53) % 120));
+                if with_notes && p == 1 {
+                    s.push_str(&format!("[^n{c}]"));
+                }
+                s.push_str(".\n\n");
+            }
+            if with_notes {
+                s.push_str(&format!("[^n{c}]: Note {c}: {}.\n\n", words(&mut seed, 12)));
+            }
+        }
+        s
+    }
+
+    #[test]
+    fn justified_lines_fill_the_measure_exactly() {
+        let theme = theme();
+        let assets = Assets::default();
+        let doc = md(&format!("{}\n", words(&mut 3, 400)));
+        let mut w = Vec::new();
+        let laid = typeset(&doc, &assets, &theme, &LayoutOptions::default(), &mut w).expect("ok");
+        let (left, right, _, _) = block(0);
+        // Group runs into lines by baseline.
+        let mut lines: Vec<(f32, f32, f32)> = Vec::new(); // (y, min x, max right)
+        for it in &laid.pages[0].items {
+            if let Item::Glyphs(r) = it
+                && r.size == theme.text.size
+            {
+                match lines.iter_mut().find(|l| (l.0 - r.y).abs() < 0.5) {
+                    Some(l) => {
+                        l.1 = l.1.min(r.x);
+                        l.2 = l.2.max(run_right(r));
+                    }
+                    None => lines.push((r.y, r.x, run_right(r))),
+                }
+            }
+        }
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        assert!(lines.len() > 10, "{}", lines.len());
+        for l in &lines {
+            assert!(
+                l.1 >= left - 0.01 && l.2 <= right + 0.01,
+                "line crosses the margins: {l:?}"
+            );
+        }
+        // Every full line but the paragraph's last ends exactly at the right margin.
+        for l in &lines[..lines.len() - 1] {
+            assert!(
+                (l.2 - right).abs() < 0.05,
+                "ragged justified line: {l:?} vs {right}"
+            );
+        }
+        // Justification lives in the advances of real space glyphs.
+        let spaces = laid.pages[0]
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Glyphs(r) => Some(r.glyphs.iter().filter(|g| g.text == " ").count()),
+                _ => None,
+            })
+            .sum::<usize>();
+        assert!(spaces > 50);
+    }
+
+    #[test]
+    fn ragged_right_keeps_natural_spaces() {
+        let mut theme = theme();
+        theme.text.justify = false;
+        let doc = md(&words(&mut 5, 300));
+        let mut w = Vec::new();
+        let laid = typeset(
+            &doc,
+            &Assets::default(),
+            &theme,
+            &LayoutOptions::default(),
+            &mut w,
+        )
+        .expect("ok");
+        let mut widths = BTreeSet::new();
+        for it in &laid.pages[0].items {
+            if let Item::Glyphs(r) = it {
+                for g in r.glyphs.iter().filter(|g| g.text == " ") {
+                    widths.insert((g.advance * 100.0).round() as i64);
+                }
+            }
+        }
+        assert_eq!(widths.len(), 1, "spaces vary: {widths:?}");
+    }
+
+    #[test]
+    fn headings_never_end_a_page() {
+        let doc = md(&long_doc(40, false));
+        let laid = set(&doc, &Assets::default());
+        assert!(laid.pages.len() > 5);
+        let mut checked = 0;
+        for (pi, page) in laid.pages.iter().enumerate() {
+            let (_, _, _, bottom) = block(pi);
+            for it in &page.items {
+                if let Item::Dest { name, y } = it
+                    && name.starts_with("section-")
+                {
+                    // At least two body lines below the heading on the same page.
+                    let below = page
+                        .items
+                        .iter()
+                        .filter(|i| matches!(i, Item::Glyphs(r) if r.y > *y + 25.0 && r.y < bottom))
+                        .count();
+                    assert!(
+                        below >= 2,
+                        "heading {name} alone at the bottom of page {pi}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 40);
+    }
+
+    #[test]
+    fn no_widows_or_orphans() {
+        let theme = theme();
+        let assets = Assets::default();
+        let mut w = Vec::new();
+        let mut ctx = make_ctx(&Document::default(), &assets, &theme, 500.0, &mut w).expect("ctx");
+        let env = Env {
+            left: 0.0,
+            width: 300.0,
+            size: 11.0,
+            leading: 15.4,
+            list_depth: 0,
+            indents: true,
+        };
+        let mut seed = 11;
+        let mut elems = Vec::new();
+        let mut owner = Vec::new(); // (paragraph, line, lines)
+        for p in 0..60 {
+            let spec = ctx.body_spec(&env, p > 0);
+            let doc = md(&words(&mut seed, 10 + (p * 41) % 90));
+            let inlines = match doc.blocks.first() {
+                Some(Block::Paragraph { content }) => content.clone(),
+                _ => Vec::new(),
+            };
+            let lines = paragraph::paragraph_elems(&mut ctx, &inlines, &spec);
+            let n = lines.len();
+            for (i, l) in lines.into_iter().enumerate() {
+                owner.push(Some((p, i, n)));
+                elems.push(l);
+            }
+        }
+        let geo = paginate::Geometry {
+            height: 500.0,
+            note_sep: 14.0,
+        };
+        let pages = paginate::paginate(elems.clone(), &HashMap::new(), geo);
+        assert!(pages.len() > 5);
+        // Map placed elements back to their lines by order.
+        let mut k = 0;
+        for (pi, page) in pages.iter().enumerate() {
+            let first = owner[k];
+            k += page.body.len();
+            let last = owner[k - 1];
+            if let Some((p, i, n)) = first {
+                assert!(
+                    !(n >= 2 && i == n - 1),
+                    "widow: last line of paragraph {p} tops page {pi}"
+                );
+            }
+            if let Some((p, i, n)) = last
+                && pi + 1 < pages.len()
+            {
+                assert!(
+                    !(n >= 2 && i == 0),
+                    "orphan: first line of paragraph {p} ends page {pi}"
+                );
+            }
+            assert!(
+                page.body
+                    .last()
+                    .is_some_and(|b| b.y + b.elem.height <= 500.01)
+            );
+        }
+        assert_eq!(k, owner.len());
+    }
+
+    #[test]
+    fn footnotes_land_on_the_page_of_their_reference() {
+        let doc = md(&long_doc(30, true));
+        let laid = set(&doc, &Assets::default());
+        for n in 1..=30 {
+            let r = dest_page(&laid, &format!("fnref-{n}")).expect("reference");
+            let d = dest_page(&laid, &format!("fn-{n}")).expect("note");
+            assert_eq!(r.0, d.0, "note {n}");
+            assert!(d.1 > r.1, "note {n} is below its reference");
+        }
+    }
+
+    #[test]
+    fn table_header_repeats_after_a_page_break() {
+        let mut s = String::from("| Species | Form |\n|---|---|\n");
+        for i in 0..120 {
+            s.push_str(&format!("| plant {i} | leafy and green |\n"));
+        }
+        let laid = set(&md(&s), &Assets::default());
+        assert!(laid.pages.len() >= 3);
+        for p in &laid.pages {
+            assert!(page_text(p).contains("Species"), "no header on a page");
+        }
+    }
+
+    #[test]
+    fn code_wraps_inside_the_text_block() {
+        let long = "x = [".to_string() + &"1234, ".repeat(80) + "]";
+        let laid = set(
+            &md(&format!("```\n{long}\nshort\n```\n")),
+            &Assets::default(),
+        );
+        let (left, right, _, _) = block(0);
+        let mut runs = 0;
+        for it in &laid.pages[0].items {
+            if let Item::Glyphs(r) = it {
+                assert!(r.x >= left - 0.01 && run_right(r) <= right + 0.01);
+                runs += 1;
+            }
+        }
+        let text = page_text(&laid.pages[0]);
+        assert!(text.matches(CONTINUATION_FOR_TESTS).count() >= 3, "{text}");
+        assert!(runs > 4);
+    }
+
+    const CONTINUATION_FOR_TESTS: &str = "→";
+
+    #[test]
+    fn images_stay_inside_the_text_block() {
+        let mut assets = Assets::default();
+        for (src, w, h) in [
+            ("tall.png", 800, 5000),
+            ("wide.png", 5000, 600),
+            ("tiny.png", 16, 16),
+        ] {
+            assets.insert(
+                src,
+                Asset {
+                    data: src.as_bytes().to_vec(),
+                    media_type: "image/png",
+                    ext: "png",
+                    width: w,
+                    height: h,
+                },
+            );
+        }
+        let doc =
+            md("![a](tall.png)\n\n![b](wide.png)\n\n![c](tiny.png)\n\n![gone](missing.png)\n");
+        let laid = set(&doc, &assets);
+        let mut seen = 0;
+        for (pi, p) in laid.pages.iter().enumerate() {
+            let (left, right, top, bottom) = block(pi);
+            for it in &p.items {
+                if let Item::Image {
+                    x,
+                    y,
+                    width,
+                    height,
+                    ..
+                } = it
+                {
+                    assert!(*x >= left - 0.01 && x + width <= right + 0.01);
+                    assert!(*y >= top - 0.01 && y + height <= bottom + 0.01);
+                    // Aspect ratio kept.
+                    let ratio = width / height;
+                    assert!(
+                        [800.0 / 5000.0, 5000.0 / 600.0, 1.0]
+                            .iter()
+                            .any(|r| (r - ratio).abs() < 0.01)
+                    );
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, 3);
+        assert!(laid.pages.iter().any(|p| page_text(p).contains("gone")));
+    }
+
+    #[test]
+    fn outline_nests_headings_in_order() {
+        let doc = md(
+            "---\ntitle: Doc\n---\n\n# A\n\ntext\n\n## B\n\ntext\n\n### C\n\ntext\n\n## D\n\ntext\n\n# E\n\ntext\n",
+        );
+        let laid = set(&doc, &Assets::default());
+        let o = &laid.outline;
+        assert_eq!(
+            o.iter().map(|e| e.title.as_str()).collect::<Vec<_>>(),
+            ["A", "E"]
+        );
+        assert_eq!(o[0].children.len(), 2);
+        assert_eq!(o[0].children[0].children[0].title, "C");
+        assert!(o[0].y < o[0].children[0].y);
+    }
+
+    #[test]
+    fn overlong_words_break_with_a_warning() {
+        let url = format!("https://example.com/{}", "abcdefghij".repeat(30));
+        let doc = md(&format!("See <{url}> for details.\n"));
+        let mut w = Vec::new();
+        let laid = typeset(
+            &doc,
+            &Assets::default(),
+            &theme(),
+            &LayoutOptions::default(),
+            &mut w,
+        )
+        .expect("ok");
+        let (left, right, _, _) = block(0);
+        for it in &laid.pages[0].items {
+            if let Item::Glyphs(r) = it {
+                assert!(r.x >= left - 0.01 && run_right(r) <= right + 0.01);
+            }
+        }
+        assert!(w.iter().any(|m| m.contains("wider than the line")), "{w:?}");
+        assert!(
+            laid.pages[0]
+                .items
+                .iter()
+                .any(|i| matches!(i, Item::Link { .. }))
+        );
+    }
+
+    #[test]
+    fn running_heads_and_folios_skip_the_first_page() {
+        let doc = md(&long_doc(12, false));
+        let laid = set(&doc, &Assets::default());
+        assert!(laid.pages.len() > 2);
+        let (_, _, top, bottom) = block(0);
+        let outside = |p: &Page| {
+            p.items
+                .iter()
+                .filter(|i| matches!(i, Item::Glyphs(r) if r.y < top || r.y > bottom))
+                .count()
+        };
+        assert_eq!(outside(&laid.pages[0]), 0);
+        for p in &laid.pages[1..] {
+            assert_eq!(outside(p), 2);
+        }
+        assert!(page_text(&laid.pages[1]).contains("Test"));
+    }
+}

@@ -5,6 +5,7 @@
 
 pub mod decode;
 pub mod front_matter;
+pub mod html;
 pub mod markdown;
 pub mod text;
 
@@ -19,6 +20,8 @@ pub enum Format {
     Markdown,
     /// Plain text: copied news articles, Project Gutenberg books.
     Text,
+    /// A saved web page: the article is extracted, navigation and clutter dropped.
+    Html,
 }
 
 impl Format {
@@ -30,6 +33,7 @@ impl Format {
                 Some(Format::Markdown)
             }
             "txt" | "text" => Some(Format::Text),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
             _ => None,
         }
     }
@@ -39,6 +43,7 @@ impl Format {
         match name.to_ascii_lowercase().as_str() {
             "md" | "markdown" | "commonmark" | "gfm" => Some(Format::Markdown),
             "txt" | "text" | "plain" => Some(Format::Text),
+            "html" | "htm" | "web" => Some(Format::Html),
             _ => None,
         }
     }
@@ -91,6 +96,23 @@ pub enum ReadError {
         /// The reader's error, with its line.
         source: markdown::MarkdownError,
     },
+    /// The HTML reader failed (no article found, absurd nesting).
+    #[error("{name}: {source}")]
+    Html {
+        /// The source as the user named it.
+        name: String,
+        /// The reader's error.
+        source: html::HtmlError,
+    },
+}
+
+/// How to read a source.
+#[derive(Debug, Clone, Default)]
+pub struct ReadOptions {
+    /// Format, overriding what the file name implies.
+    pub format: Option<Format>,
+    /// Keep a web page's whole body instead of extracting the article (`--no-extract`).
+    pub no_extract: bool,
 }
 
 /// Largest source file read, so a wrong argument cannot exhaust memory.
@@ -113,6 +135,18 @@ pub struct Source {
 
 /// Reads a file; `format` overrides the one its extension implies.
 pub fn read_file(path: &Path, format: Option<Format>) -> Result<Source, ReadError> {
+    read_file_with(
+        path,
+        &ReadOptions {
+            format,
+            ..Default::default()
+        },
+    )
+}
+
+/// Reads a file with all reading options.
+pub fn read_file_with(path: &Path, opts: &ReadOptions) -> Result<Source, ReadError> {
+    let format = opts.format;
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|source| ReadError::Io {
         name: name.clone(),
@@ -147,7 +181,7 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<Source, ReadErro
             }
         })
         .map(Path::to_path_buf);
-    let mut source = read_bytes(&name, &bytes, format)?;
+    let mut source = read_bytes_with(&name, &bytes, format, opts)?;
     source.path = Some(path.to_path_buf());
     source.base_dir = base_dir;
     Ok(source)
@@ -155,9 +189,25 @@ pub fn read_file(path: &Path, format: Option<Format>) -> Result<Source, ReadErro
 
 /// Reads bytes already in memory (e.g. standard input); `name` is used in messages.
 pub fn read_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Source, ReadError> {
-    let decoded = decode::decode(bytes).map_err(|source| ReadError::Decode {
-        name: name.to_string(),
-        source,
+    read_bytes_with(name, bytes, format, &ReadOptions::default())
+}
+
+/// [`read_bytes`] with all reading options.
+pub fn read_bytes_with(
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+    opts: &ReadOptions,
+) -> Result<Source, ReadError> {
+    let declared = match format {
+        Format::Html => html::declared_charset(bytes),
+        _ => None,
+    };
+    let decoded = decode::decode_with_hint(bytes, declared.as_deref()).map_err(|source| {
+        ReadError::Decode {
+            name: name.to_string(),
+            source,
+        }
     })?;
     if decoded.text.trim().is_empty() {
         return Err(ReadError::Empty {
@@ -172,6 +222,16 @@ pub fn read_bytes(name: &str, bytes: &[u8], format: Format) -> Result<Source, Re
             })?
         }
         Format::Text => text::read(&decoded.text),
+        Format::Html => {
+            let options = html::HtmlOptions {
+                extract: !opts.no_extract,
+                url: None,
+            };
+            html::read(&decoded.text, &options).map_err(|source| ReadError::Html {
+                name: name.to_string(),
+                source,
+            })?
+        }
     };
     Ok(Source {
         name: name.to_string(),

@@ -290,16 +290,16 @@ pub fn write(
     )?)
 }
 
+/// Footnote label → (number, file holding the note).
+type NotePlaces = HashMap<String, (usize, String)>;
+
 /// Numbers footnotes by first reference and puts each at the end of the file that first
 /// cites it; unreferenced notes go at the end of the book.
-fn place_notes(
-    doc: &Document,
-    parts: &[split::Part],
-) -> (HashMap<String, (usize, String)>, Vec<Vec<String>>) {
+fn place_notes(doc: &Document, parts: &[split::Part]) -> (NotePlaces, Vec<Vec<String>>) {
     let mut defs = Vec::new();
     split::collect_notes(&doc.blocks, &mut defs);
     let defs: HashMap<&str, &[Block]> = defs.into_iter().collect();
-    let mut placed: HashMap<String, (usize, String)> = HashMap::new();
+    let mut placed: NotePlaces = HashMap::new();
     let mut per_part: Vec<Vec<String>> = vec![Vec::new(); parts.len()];
     let mut next = 1;
     let mut place = |label: String,

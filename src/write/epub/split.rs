@@ -163,10 +163,8 @@ pub fn note_refs(blocks: &[Block], out: &mut Vec<String>) {
 pub fn collect_notes<'a>(blocks: &'a [Block], out: &mut Vec<(&'a str, &'a [Block])>) {
     for b in blocks {
         match b {
-            Block::FootnoteDef { label, blocks } => {
-                if !out.iter().any(|(l, _)| *l == label) {
-                    out.push((label, blocks));
-                }
+            Block::FootnoteDef { label, blocks } if !out.iter().any(|(l, _)| *l == label) => {
+                out.push((label, blocks));
             }
             Block::Quote { blocks } => collect_notes(blocks, out),
             Block::List(l) => l.items.iter().for_each(|i| collect_notes(&i.blocks, out)),

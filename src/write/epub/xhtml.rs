@@ -372,9 +372,9 @@ impl<'a> Renderer<'a> {
 
     /// Appends a footnote as a pop-up `aside`, its back-link leading the first paragraph.
     pub fn footnote(&mut self, n: usize, blocks: &[Block], out: &mut String) {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<aside epub:type=\"footnote\" role=\"doc-footnote\" class=\"footnote\" id=\"fn_{n}\">\n"
+            "<aside epub:type=\"footnote\" role=\"doc-footnote\" class=\"footnote\" id=\"fn_{n}\">"
         );
         let backlink = if self
             .ctx
