@@ -1,12 +1,14 @@
-//! Read + write EPUB for a short sample article and a generated long document.
+//! Read + write EPUB and PDF for short sample articles and a generated long document.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 
 use galley::assets::Assets;
+use galley::layout::{self, LayoutOptions};
 use galley::read::{self, Format};
 use galley::theme::Theme;
 use galley::write::epub::{self, EpubOptions};
+use galley::write::pdf::{PdfInfo, write_pdf};
 
 /// A deterministic long Markdown document: `chapters` chapters of sections, lists, quotes,
 /// tables, code and footnotes (about 3,300 words per chapter).
@@ -15,7 +17,9 @@ fn long_markdown(chapters: usize) -> String {
         "harbour", "tide", "lantern", "quay", "north", "weather", "ferry", "island", "morning",
         "council", "stone", "bread", "letter", "signal", "current", "evening",
     ];
-    let mut s = String::from("---\ntitle: A Long Generated Book\nauthor: Bench Writer\ndate: 2025-01-01\n---\n\n");
+    let mut s = String::from(
+        "---\ntitle: A Long Generated Book\nauthor: Bench Writer\ndate: 2025-01-01\n---\n\n",
+    );
     let mut n = 0usize;
     let mut word = || {
         n = n.wrapping_mul(1_103_515_245).wrapping_add(12_345);
@@ -45,7 +49,11 @@ fn long_markdown(chapters: usize) -> String {
                 s.push_str(para.trim_end());
                 s.push_str(".\n\n");
             }
-            s.push_str(&format!("[^n{c}x{sec}]: A note on {} and {}.\n\n", word(), word()));
+            s.push_str(&format!(
+                "[^n{c}x{sec}]: A note on {} and {}.\n\n",
+                word(),
+                word()
+            ));
             s.push_str("- first point\n- second point\n  1. nested\n  2. nested again\n\n");
             s.push_str("> A quoted line about the sea and the town.\n\n");
         }
@@ -67,6 +75,30 @@ fn convert(source: &str, format: Format, theme: &Theme) -> Vec<u8> {
     epub::write(&src.document, &assets, theme, &opts, &mut warnings).expect("write")
 }
 
+fn convert_pdf(source: &str, format: Format, theme: &Theme) -> Vec<u8> {
+    let src = read::read_bytes("bench", source.as_bytes(), format).expect("read");
+    let doc = &src.document;
+    let mut warnings = Vec::new();
+    let assets = Assets::load(doc, None, "bench", &mut warnings);
+    let laid = layout::typeset(
+        doc,
+        &assets,
+        theme,
+        &LayoutOptions::default(),
+        &mut warnings,
+    )
+    .expect("typeset");
+    let info = PdfInfo {
+        title: doc.meta.title.as_deref().unwrap_or("Untitled"),
+        authors: &doc.meta.authors,
+        subject: None,
+        keywords: &doc.meta.tags,
+        language: "en",
+        created: 0,
+    };
+    write_pdf(&laid, assets.items(), &info, &mut warnings).expect("pdf")
+}
+
 fn bench(c: &mut Criterion) {
     let theme = Theme::default_theme().expect("theme");
     let article = include_str!("../samples/harbour-news.txt");
@@ -80,7 +112,23 @@ fn bench(c: &mut Criterion) {
         b.iter(|| convert(black_box(&long), Format::Markdown, &theme))
     });
     g.bench_function("long document read only", |b| {
-        b.iter(|| read::read_bytes("bench", black_box(long.as_bytes()), Format::Markdown).expect("read"))
+        b.iter(|| {
+            read::read_bytes("bench", black_box(long.as_bytes()), Format::Markdown).expect("read")
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("pdf");
+    g.sample_size(10);
+    g.bench_function("news article (text)", |b| {
+        b.iter(|| convert_pdf(black_box(article), Format::Text, &theme))
+    });
+    let tide = include_str!("../samples/tide-clock.md");
+    g.bench_function("markdown article (tide-clock)", |b| {
+        b.iter(|| convert_pdf(black_box(tide), Format::Markdown, &theme))
+    });
+    g.bench_function("long document (30 chapters, ~100k words)", |b| {
+        b.iter(|| convert_pdf(black_box(&long), Format::Markdown, &theme))
     });
     g.finish();
 }

@@ -29,6 +29,14 @@ const BUILTIN: &[(&str, &[u8])] = &[
         "noto-sans-mono/NotoSansMono-Bold.ttf",
         include_bytes!("../../fonts/noto-sans-mono/NotoSansMono-Bold.ttf"),
     ),
+    (
+        "noto-serif-armenian/NotoSerifArmenian-Regular.ttf",
+        include_bytes!("../../fonts/noto-serif-armenian/NotoSerifArmenian-Regular.ttf"),
+    ),
+    (
+        "noto-serif-armenian/NotoSerifArmenian-Bold.ttf",
+        include_bytes!("../../fonts/noto-serif-armenian/NotoSerifArmenian-Bold.ttf"),
+    ),
 ];
 
 /// A built-in font by its path, written as `../fonts/NAME` (from a built-in theme),

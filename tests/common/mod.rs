@@ -102,3 +102,12 @@ pub fn sample(name: &str) -> PathBuf {
         .join("samples")
         .join(name)
 }
+
+/// A PDF command-line tool (`qpdf`, `pdffonts`, `pdftotext`), or `None` (skip) when it is
+/// not installed; missing tools fail under `GALLEY_REQUIRE_VALIDATORS=1`.
+pub fn pdf_tool(name: &str) -> Option<PathBuf> {
+    match Command::new(name).arg("-v").output() {
+        Ok(_) => Some(PathBuf::from(name)),
+        Err(_) => missing(&format!("{name} (Debian packages qpdf, poppler-utils)")),
+    }
+}
