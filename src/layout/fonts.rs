@@ -564,7 +564,8 @@ pub(crate) mod tests {
             set.face_for(Role::Body, true, false)
         );
         let data = set.face_data();
-        assert_eq!(data.len(), 6);
+        // Body ×4, mono ×2, and the theme's Armenian fallback (regular, bold).
+        assert_eq!(data.len(), 8);
         assert_eq!(data[body].name, "EBGaramond-Regular");
         assert!(matches!(data[0].data, Cow::Borrowed(_)));
     }
@@ -590,7 +591,9 @@ pub(crate) mod tests {
         let mut set = classic();
         let body = set.face_for(Role::Body, false, false);
         let before = set.id();
-        assert_eq!(set.face_covering(body, 'Ա'), None);
+        // Georgian: neither EB Garamond nor the theme's Armenian fallback has it.
+        assert_eq!(set.face_covering(body, 'ა'), None);
+        let armenian = set.face_covering(body, 'Ա').expect("theme fallback");
         assert!(
             set.add_fallback("junk", Cow::Borrowed(b"not a font"))
                 .is_err()
@@ -600,8 +603,9 @@ pub(crate) mod tests {
         };
         let dv = set.add_fallback("DejaVu Sans", dejavu).expect("dejavu");
         assert_ne!(set.id(), before);
-        assert_eq!(set.fallback_chain(body), &[body, dv]);
-        assert_eq!(set.face_covering(body, 'Ա'), Some(dv));
+        assert_eq!(set.fallback_chain(body), &[body, armenian, dv]);
+        assert_eq!(set.face_covering(body, 'Ա'), Some(armenian));
+        assert_eq!(set.face_covering(body, 'ა'), Some(dv));
         assert_eq!(set.face_covering(body, 'a'), Some(body));
         assert_eq!(set.face_data()[dv].name, "DejaVuSans");
         // DejaVu has no OS/2 x-height; it is measured from the glyph.

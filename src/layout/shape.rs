@@ -534,9 +534,12 @@ mod tests {
         let Some(dejavu) = system_font(DEJAVU) else {
             return;
         };
+        let arm = set
+            .face_covering(f, 'Բ')
+            .expect("theme's Armenian fallback");
         let dv = set.add_fallback("DejaVu Sans", dejavu).expect("dejavu");
         let mut cache = ShapeCache::new();
-        // Garamond has Greek and Cyrillic; Armenian comes from DejaVu.
+        // Garamond has Greek and Cyrillic; Armenian comes from the theme's fallback.
         let text = "Ωμέγα Жук «Բարեւ»";
         let s = cache.shape(&set, f, 10.0, text, None);
         assert_eq!(s.text(), text);
@@ -549,16 +552,16 @@ mod tests {
         // Runs also split by script; spaces and punctuation join the run before them.
         assert_eq!(
             faces,
-            vec![(f, "Ωμέγα "), (f, "Жук «"), (dv, "Բարեւ"), (f, "»")]
+            vec![(f, "Ωμέγα "), (f, "Жук «"), (arm, "Բարեւ"), (f, "»")]
         );
         // A mark stays with its base even when the base comes from a fallback.
         let s = cache.shape(&set, f, 10.0, "Ա\u{301}", None);
         assert_eq!(s.runs.len(), 1);
         assert_eq!(s.runs[0].face, dv);
-        // Mono has no Armenian either.
+        // Mono has no Armenian either: the theme's fallback sets it.
         let mono = set.face_for(Role::Mono, false, false);
         let s = cache.shape(&set, mono, 10.0, "Ա", None);
-        assert_eq!(s.runs[0].face, dv);
+        assert_eq!(s.runs[0].face, arm);
         let arm = system_font("/usr/share/fonts/truetype/noto/NotoSansArmenian-Regular.ttf");
         let Some(arm) = arm else { return };
         let mut set2 = classic();

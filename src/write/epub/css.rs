@@ -18,12 +18,15 @@ pub struct EmbeddedFace {
     pub href: String,
 }
 
-fn family_list(name: &str, generic: &str, embedded: bool) -> String {
+/// `"Name", "Fallback", generic`: the family if embedded, then the embedded fallback families.
+fn family_list(name: &str, generic: &str, embedded: bool, fallbacks: &[&str]) -> String {
+    let mut list: Vec<String> = Vec::new();
     if embedded {
-        format!("\"{name}\", {generic}")
-    } else {
-        generic.to_string()
+        list.push(format!("\"{name}\""));
     }
+    list.extend(fallbacks.iter().map(|f| format!("\"{f}\"")));
+    list.push(generic.to_string());
+    list.join(", ")
 }
 
 /// The whole stylesheet.
@@ -47,9 +50,21 @@ pub fn stylesheet(theme: &Theme, faces: &[EmbeddedFace]) -> String {
     let body = &theme.fonts.body;
     let heading = theme.heading_family();
     let mono = &theme.fonts.mono;
-    let body_fonts = family_list(&body.family, &body.generic, has(&body.family));
-    let heading_fonts = family_list(&heading.family, &heading.generic, has(&heading.family));
-    let mono_fonts = family_list(&mono.family, &mono.generic, has(&mono.family));
+    let fallbacks: Vec<&str> = theme
+        .fonts
+        .fallbacks
+        .iter()
+        .map(|f| f.family.as_str())
+        .filter(|f| has(f))
+        .collect();
+    let body_fonts = family_list(&body.family, &body.generic, has(&body.family), &fallbacks);
+    let heading_fonts = family_list(
+        &heading.family,
+        &heading.generic,
+        has(&heading.family),
+        &fallbacks,
+    );
+    let mono_fonts = family_list(&mono.family, &mono.generic, has(&mono.family), &fallbacks);
     let t = &theme.text;
     let h = &theme.headings;
     let c = &theme.colors;

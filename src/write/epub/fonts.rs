@@ -113,15 +113,46 @@ impl CharUse {
 /// Subsets every face the book needs. A face that cannot be subset is embedded whole, with a warning.
 pub fn embed(theme: &Theme, chars: &CharUse, warnings: &mut Vec<String>) -> Vec<FontFile> {
     let mut files = Vec::new();
-    let mut families: Vec<(&str, &FontFamily, &BTreeSet<char>)> =
-        vec![("body", &theme.fonts.body, &chars.text)];
+    let mut families: Vec<(String, &FontFamily, BTreeSet<char>)> =
+        vec![("body".into(), &theme.fonts.body, chars.text.clone())];
     if let Some(h) = &theme.fonts.heading
         && h.family != theme.fonts.body.family
     {
-        families.push(("heading", h, &chars.text));
+        families.push(("heading".into(), h, chars.text.clone()));
     }
     if !chars.mono.is_empty() {
-        families.push(("mono", &theme.fonts.mono, &chars.mono));
+        families.push(("mono".into(), &theme.fonts.mono, chars.mono.clone()));
+    }
+    // Characters the body face lacks go to the theme's fallback families, each given only
+    // what the faces before it could not set; families with nothing to set are left out.
+    let mut uncovered: BTreeSet<char> = theme
+        .face_data(&theme.fonts.body, FaceStyle::Regular)
+        .and_then(|d| crate::font::subset::subset_for_chars(&d, chars.text.iter().copied()).ok())
+        .map(|s| {
+            s.missing_chars()
+                .iter()
+                .copied()
+                .filter(|c| !c.is_whitespace())
+                .collect()
+        })
+        .unwrap_or_default();
+    for (i, fallback) in theme.fonts.fallbacks.iter().enumerate() {
+        if uncovered.is_empty() {
+            break;
+        }
+        let Some(data) = theme.face_data(fallback, FaceStyle::Regular) else {
+            continue;
+        };
+        let Ok(sub) = crate::font::subset::subset_for_chars(&data, uncovered.iter().copied())
+        else {
+            continue;
+        };
+        let missing: BTreeSet<char> = sub.missing_chars().iter().copied().collect();
+        let covered: BTreeSet<char> = uncovered.difference(&missing).copied().collect();
+        if !covered.is_empty() {
+            families.push((format!("fallback{}", i + 1), fallback, covered));
+            uncovered = missing;
+        }
     }
     for (role, family, set) in families {
         for style in FaceStyle::ALL {
