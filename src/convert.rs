@@ -154,15 +154,16 @@ pub struct Settings<'a> {
 pub fn read_input(
     path: &Path,
     stdin: Option<&[u8]>,
-    format: Option<Format>,
+    opts: &read::ReadOptions,
 ) -> Result<Source, ReadError> {
     match stdin {
         Some(bytes) => {
-            let mut s = read::read_bytes("<stdin>", bytes, format.unwrap_or(Format::Markdown))?;
+            let format = opts.format.unwrap_or(Format::Markdown);
+            let mut s = read::read_bytes_with("<stdin>", bytes, format, opts)?;
             s.base_dir = std::env::current_dir().ok();
             Ok(s)
         }
-        None => read::read_file(path, format),
+        None => read::read_file_with(path, opts),
     }
 }
 

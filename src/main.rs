@@ -35,7 +35,7 @@ enum Command {
 
 #[derive(Args)]
 struct ConvertArgs {
-    /// Input files (.md, .markdown, .txt); `-` reads standard input (Markdown unless --from says otherwise).
+    /// Input files (.md, .markdown, .txt, .html); `-` reads standard input (Markdown unless --from says otherwise).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output file; its extension (.epub, .pdf) picks the format. Default: the input's name with .epub, next to the input.
@@ -47,9 +47,12 @@ struct ConvertArgs {
     /// Paper size for PDF, overriding the theme's: a4, a5, letter, 6x9, or WxH with units (150x220mm).
     #[arg(long, value_name = "SIZE")]
     paper: Option<String>,
-    /// Input format, overriding the file extension: markdown or text.
+    /// Input format, overriding the file extension: markdown, text or html.
     #[arg(long, value_name = "FORMAT")]
     from: Option<String>,
+    /// For web pages: keep the whole page body instead of extracting the article.
+    #[arg(long)]
+    no_extract: bool,
     /// Theme: a built-in name (see `galley themes`) or a path to a theme .toml file.
     #[arg(long, value_name = "NAME|PATH", default_value = "classic")]
     theme: String,
@@ -81,9 +84,12 @@ struct DumpArgs {
     /// Print the model as JSON (the only format for now; accepted for clarity).
     #[arg(long)]
     json: bool,
-    /// Input format, overriding the file extension: markdown or text.
+    /// Input format, overriding the file extension: markdown, text or html.
     #[arg(long, value_name = "FORMAT")]
     from: Option<String>,
+    /// For web pages: keep the whole page body instead of extracting the article.
+    #[arg(long)]
+    no_extract: bool,
     /// The input file, or `-` for standard input.
     #[arg(value_name = "INPUT")]
     input: PathBuf,
@@ -126,7 +132,7 @@ fn parse_from(from: Option<&str>) -> Result<Option<Format>> {
     from.map(|f| {
         Format::from_name(f).ok_or_else(|| {
             anyhow!(Usage(format!(
-                "--from '{f}': unknown input format (markdown, text)"
+                "--from '{f}': unknown input format (markdown, text, html)"
             )))
         })
     })
@@ -211,7 +217,11 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         let outputs = output_for(input, args.output.as_deref(), to.as_deref())?;
         let result = (|| -> Result<()> {
             let stdin = if is_stdin { Some(read_stdin()?) } else { None };
-            let source = convert::read_input(input, stdin.as_deref(), from)?;
+            let read_opts = galley::read::ReadOptions {
+                format: from,
+                no_extract: args.no_extract,
+            };
+            let source = convert::read_input(input, stdin.as_deref(), &read_opts)?;
             let n = outputs.len();
             let mut source = Some(source);
             for (i, (out, format)) in outputs.iter().enumerate() {
@@ -339,7 +349,11 @@ fn run_dump(args: DumpArgs) -> Result<()> {
     } else {
         None
     };
-    let source = convert::read_input(&args.input, stdin.as_deref(), from)?;
+    let read_opts = galley::read::ReadOptions {
+        format: from,
+        no_extract: args.no_extract,
+    };
+    let source = convert::read_input(&args.input, stdin.as_deref(), &read_opts)?;
     let json =
         serde_json::to_string_pretty(&source.document).context("cannot serialise the model")?;
     let mut out = std::io::stdout().lock();
