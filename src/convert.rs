@@ -239,35 +239,12 @@ fn render_pdf(
         subject: meta.description.as_deref(),
         keywords: &meta.tags,
         language: &language,
-        created: created(doc, settings.source_date_epoch),
+        created: date::stamp(settings.source_date_epoch, doc.meta.date.as_deref()),
     };
     pdf::write_pdf(&laid, assets.items(), &info, warnings).map_err(|e| ConvertError::Pdf {
         name: name.to_string(),
         source: e,
     })
-}
-
-/// Creation time: `SOURCE_DATE_EPOCH`, else the article's date, else a fixed date, so the
-/// same input always gives the same bytes.
-fn created(doc: &Document, source_date_epoch: Option<i64>) -> i64 {
-    source_date_epoch.unwrap_or_else(|| {
-        doc.meta
-            .date
-            .as_deref()
-            .and_then(date::DateTime::parse)
-            .map(|d| days_from_civil(d.year, d.month.unwrap_or(1), d.day.unwrap_or(1)) * 86_400)
-            .unwrap_or(946_684_800) // 2000-01-01, as the EPUB writer uses
-    })
-}
-
-fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Writes the output safely (temporary file, then rename; never over an input).

@@ -61,26 +61,6 @@ fn commonmark_and_gfm_examples_convert() {
     assert!(count >= 652 + 673, "only {count} examples ran");
 }
 
-/// Every `.md` file below `dir`.
-fn md_files(dir: PathBuf) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)
-            .expect("read dir")
-            .filter_map(|e| e.ok())
-        {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                out.push(p);
-            }
-        }
-    }
-    out
-}
-
 fn convert_all(inputs: &[(PathBuf, Option<&str>)], out_dir: &Path) -> Vec<PathBuf> {
     let mut outs = Vec::new();
     for (i, (input, from)) in inputs.iter().enumerate() {
@@ -108,8 +88,10 @@ fn real_posts_give_valid_epubs() {
     let Some(root) = common::corpus("articles-md") else {
         return;
     };
-    let mut inputs: Vec<(PathBuf, Option<&str>)> =
-        md_files(root).into_iter().map(|p| (p, None)).collect();
+    let mut inputs: Vec<(PathBuf, Option<&str>)> = common::md_files(root)
+        .into_iter()
+        .map(|p| (p, None))
+        .collect();
     inputs.sort();
     assert!(
         inputs.len() >= 20,
@@ -124,7 +106,7 @@ fn real_posts_give_valid_epubs() {
     }
     // Long lines and URLs with characters EPUBCheck rejects unless escaped.
     if let Some(dir) = common::corpus("nontext/long-lines") {
-        inputs.extend(md_files(dir).into_iter().map(|p| (p, None)));
+        inputs.extend(common::md_files(dir).into_iter().map(|p| (p, None)));
     }
     if let Some(dir) = common::corpus("books/gutenberg/3261-news-from-nowhere") {
         for e in std::fs::read_dir(dir).expect("dir").filter_map(|e| e.ok()) {

@@ -369,21 +369,10 @@ fn corpus_gives_valid_pdfs() {
     let Some(root) = common::corpus("articles-md") else {
         return;
     };
-    let mut inputs: Vec<(PathBuf, Option<&str>)> = Vec::new();
-    let mut stack = vec![root];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d)
-            .expect("read dir")
-            .filter_map(|e| e.ok())
-        {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "md") {
-                inputs.push((p, None));
-            }
-        }
-    }
+    let mut inputs: Vec<(PathBuf, Option<&str>)> = common::md_files(root)
+        .into_iter()
+        .map(|p| (p, None))
+        .collect();
     inputs.sort();
     assert!(
         inputs.len() >= 20,

@@ -93,6 +93,29 @@ impl DateTime {
     }
 }
 
+/// Output timestamp (Unix seconds) for reproducible files: `SOURCE_DATE_EPOCH` when set, else
+/// midnight UTC of the article's date, else 2000-01-01 — never "now", so the same input always
+/// gives the same bytes.
+pub fn stamp(source_date_epoch: Option<i64>, article_date: Option<&str>) -> i64 {
+    source_date_epoch.unwrap_or_else(|| {
+        article_date
+            .and_then(DateTime::parse)
+            .map(|d| days_from_civil(d.year, d.month.unwrap_or(1), d.day.unwrap_or(1)) * 86_400)
+            .unwrap_or(946_684_800)
+    })
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (inverse of `civil_from_days`).
+fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// Normalises a date string to ISO 8601, or `None` when it cannot be understood.
 pub fn normalize(input: &str) -> Option<String> {
     DateTime::parse(input).map(|d| d.to_iso())
@@ -285,6 +308,11 @@ mod tests {
         assert_eq!(display("2024-03-05"), "5 March 2024");
         assert_eq!(display("2024-03"), "March 2024");
         assert_eq!(DateTime::from_unix(0).to_iso(), "1970-01-01T00:00:00Z");
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 1, 1), 10_957);
+        assert_eq!(stamp(Some(5), Some("2024-01-01")), 5);
+        assert_eq!(stamp(None, Some("1970-01-02")), 86_400);
+        assert_eq!(stamp(None, Some("not a date")), 946_684_800);
         assert_eq!(
             DateTime::from_unix(1_700_000_000).to_iso(),
             "2023-11-14T22:13:20Z"

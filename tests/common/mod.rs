@@ -111,3 +111,24 @@ pub fn pdf_tool(name: &str) -> Option<PathBuf> {
         Err(_) => missing(&format!("{name} (Debian packages qpdf, poppler-utils)")),
     }
 }
+
+/// Every `.md` file below `dir`, sorted.
+pub fn md_files(dir: PathBuf) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d)
+            .expect("read dir")
+            .filter_map(|e| e.ok())
+        {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "md") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

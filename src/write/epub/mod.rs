@@ -16,7 +16,7 @@ use std::fmt::Write as _;
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
 use crate::assets::{Asset, Assets};
-use crate::model::date::{self, DateTime};
+use crate::model::date;
 use crate::model::{Block, Document};
 use crate::theme::Theme;
 use crate::write::cover::{CoverSpec, render_cover_png};
@@ -63,28 +63,6 @@ fn book_uuid(doc: &Document) -> uuid::Uuid {
     uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, &json)
 }
 
-fn timestamp(doc: &Document, opts: &EpubOptions) -> chrono::DateTime<chrono::Utc> {
-    let secs = opts.modified.unwrap_or_else(|| {
-        doc.meta
-            .date
-            .as_deref()
-            .and_then(DateTime::parse)
-            .map(|d| days_from_civil(d.year, d.month.unwrap_or(1), d.day.unwrap_or(1)) * 86_400)
-            .unwrap_or(946_684_800) // 2000-01-01: a fixed, honest-looking default
-    });
-    chrono::DateTime::from_timestamp(secs, 0).unwrap_or_default()
-}
-
-fn days_from_civil(y: i32, m: u8, d: u8) -> i64 {
-    let y = i64::from(y) - i64::from(m <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(m);
-    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
 /// Writes `doc` as an EPUB 3 and returns the archive's bytes.
 pub fn write(
     doc: &Document,
@@ -128,7 +106,8 @@ pub fn write(
         b.set_license(r.as_str());
     }
     b.set_uuid(uid);
-    b.set_modified_date(timestamp(doc, opts));
+    let modified = date::stamp(opts.modified, meta.date.as_deref());
+    b.set_modified_date(chrono::DateTime::from_timestamp(modified, 0).unwrap_or_default());
     // epub-builder has no setters for these; the finishing pass adds them to the OPF.
     let mut dc: Vec<(&str, String)> = Vec::new();
     if let Some(d) = meta.date.as_deref().and_then(date::normalize) {
@@ -477,7 +456,5 @@ mod tests {
     fn languages_and_days() {
         assert_eq!(valid_language("pt_BR").as_deref(), Some("pt-BR"));
         assert_eq!(valid_language("english"), None);
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(days_from_civil(2000, 1, 1), 10_957);
     }
 }
