@@ -184,7 +184,11 @@ pub fn render(
             )?),
             None => None,
         };
-    match format {
+    // Writers do not know the source's name; their warnings get it here.
+    let mut writer_warnings = Vec::new();
+    let warnings_out = warnings;
+    let warnings = &mut writer_warnings;
+    let result = match format {
         OutputFormat::Epub => {
             let opts = EpubOptions {
                 modified: settings.source_date_epoch,
@@ -202,7 +206,13 @@ pub fn render(
             let _ = cover;
             render_pdf(doc, &assets, &source.name, settings, warnings)
         }
-    }
+    };
+    warnings_out.extend(
+        writer_warnings
+            .into_iter()
+            .map(|w| format!("{}: {w}", source.name)),
+    );
+    result
 }
 
 /// Typesets and writes one document as PDF.
