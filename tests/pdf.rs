@@ -366,21 +366,9 @@ fn corpus_gives_valid_pdfs() {
     if !tools_present() {
         return;
     }
-    let Some(root) = common::corpus("articles-md") else {
+    let inputs = common::corpus_posts();
+    if inputs.is_empty() {
         return;
-    };
-    let mut inputs: Vec<(PathBuf, Option<&str>)> = common::md_files(root)
-        .into_iter()
-        .map(|p| (p, None))
-        .collect();
-    inputs.sort();
-    assert!(
-        inputs.len() >= 20,
-        "expected the blog posts, found {}",
-        inputs.len()
-    );
-    if let Some(p) = common::corpus("pandoc/test/testsuite.txt") {
-        inputs.push((p, Some("markdown")));
     }
     run(&inputs);
 }

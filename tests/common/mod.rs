@@ -132,3 +132,21 @@ pub fn md_files(dir: PathBuf) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The real blog posts and pandoc's test suite (read as Markdown); empty (skip) without the corpus.
+pub fn corpus_posts() -> Vec<(PathBuf, Option<&'static str>)> {
+    let Some(root) = corpus("articles-md") else {
+        return Vec::new();
+    };
+    let mut inputs: Vec<(PathBuf, Option<&'static str>)> =
+        md_files(root).into_iter().map(|p| (p, None)).collect();
+    assert!(
+        inputs.len() >= 20,
+        "expected the blog posts, found {}",
+        inputs.len()
+    );
+    if let Some(p) = corpus("pandoc/test/testsuite.txt") {
+        inputs.push((p, Some("markdown")));
+    }
+    inputs
+}
