@@ -65,18 +65,7 @@ fn convert_all(inputs: &[(PathBuf, Option<&str>)], out_dir: &Path) -> Vec<PathBu
     let mut outs = Vec::new();
     for (i, (input, from)) in inputs.iter().enumerate() {
         let out = out_dir.join(format!("{i:02}.epub"));
-        let mut cmd = common::galley();
-        cmd.arg("convert").arg(input).arg("-o").arg(&out);
-        if let Some(f) = from {
-            cmd.args(["--from", f]);
-        }
-        let r = cmd.output().expect("run galley");
-        assert!(
-            r.status.success(),
-            "{}: {}",
-            input.display(),
-            String::from_utf8_lossy(&r.stderr)
-        );
+        common::convert(input, *from, &out);
         outs.push(out);
     }
     outs

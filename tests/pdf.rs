@@ -10,22 +10,6 @@ use std::process::Command;
 use galley::model::{Block, Document, Inline, plain_text};
 use galley::read::{self, Format};
 
-/// Converts `input` to `out` with the galley binary.
-fn convert(input: &Path, from: Option<&str>, out: &Path) {
-    let mut cmd = common::galley();
-    cmd.arg("convert").arg(input).arg("-o").arg(out).arg("-q");
-    if let Some(f) = from {
-        cmd.args(["--from", f]);
-    }
-    let r = cmd.output().expect("run galley");
-    assert!(
-        r.status.success(),
-        "{}: {}",
-        input.display(),
-        String::from_utf8_lossy(&r.stderr)
-    );
-}
-
 fn tool(name: &str, args: &[&str], pdf: &Path) -> (bool, String) {
     let out = Command::new(name)
         .args(args)
@@ -336,7 +320,7 @@ fn run(inputs: &[(PathBuf, Option<&str>)]) {
     let mut fails = Vec::new();
     for (i, (input, from)) in inputs.iter().enumerate() {
         let out = dir.path().join(format!("{i:03}.pdf"));
-        convert(input, *from, &out);
+        common::convert(input, *from, &out);
         let format = from.and_then(Format::from_name);
         fails.extend(check(input, format, &out));
     }
@@ -421,7 +405,7 @@ fn output_is_reproducible() {
     let dir = tempfile::tempdir().expect("tempdir");
     let a = dir.path().join("a.pdf");
     let b = dir.path().join("b.pdf");
-    convert(&common::sample("field-guide.md"), None, &a);
-    convert(&common::sample("field-guide.md"), None, &b);
+    common::convert(&common::sample("field-guide.md"), None, &a);
+    common::convert(&common::sample("field-guide.md"), None, &b);
     assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
 }

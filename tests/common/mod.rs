@@ -150,3 +150,19 @@ pub fn corpus_posts() -> Vec<(PathBuf, Option<&'static str>)> {
     }
     inputs
 }
+
+/// Converts `input` to `out` with the galley binary (quietly), failing the test with its stderr.
+pub fn convert(input: &Path, from: Option<&str>, out: &Path) {
+    let mut cmd = galley();
+    cmd.arg("convert").arg(input).arg("-o").arg(out).arg("-q");
+    if let Some(f) = from {
+        cmd.args(["--from", f]);
+    }
+    let r = cmd.output().expect("run galley");
+    assert!(
+        r.status.success(),
+        "{}: {}",
+        input.display(),
+        String::from_utf8_lossy(&r.stderr)
+    );
+}
