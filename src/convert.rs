@@ -148,6 +148,8 @@ pub struct Settings<'a> {
     pub toc_depth: u8,
     /// Paper size for PDF, overriding the theme's (`--paper`).
     pub paper: Option<PaperSize>,
+    /// Whether the PDF gets a contents list.
+    pub contents: layout::ContentsMode,
 }
 
 /// Reads a source from a path (or standard input for `-` with its bytes given).
@@ -225,6 +227,8 @@ fn render_pdf(
 ) -> Result<Vec<u8>, ConvertError> {
     let opts = LayoutOptions {
         paper: settings.paper,
+        contents: settings.contents,
+        toc_depth: settings.toc_depth,
     };
     let laid = layout::typeset(doc, assets, settings.theme, &opts, warnings).map_err(|e| {
         ConvertError::Layout {

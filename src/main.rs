@@ -74,6 +74,10 @@ struct ConvertArgs {
     /// Heading levels listed in the table of contents.
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=6))]
     toc_depth: u8,
+    /// Contents list in the PDF: auto (long documents with three or more sections),
+    /// always or never.
+    #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
+    contents: String,
     /// Print no warnings.
     #[arg(short, long)]
     quiet: bool,
@@ -118,7 +122,16 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             let mut stderr = std::io::stderr();
-            let _ = writeln!(stderr, "galley: error: {e:#}");
+            // Library errors already quote their cause; print each cause only once.
+            let mut msg = e.to_string();
+            for cause in e.chain().skip(1) {
+                let c = cause.to_string();
+                if !msg.contains(&c) {
+                    msg.push_str(": ");
+                    msg.push_str(&c);
+                }
+            }
+            let _ = writeln!(stderr, "galley: error: {msg}");
             if e.downcast_ref::<Usage>().is_some() {
                 ExitCode::from(2)
             } else {
@@ -203,6 +216,11 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         overrides: &overrides,
         source_date_epoch: source_date_epoch()?,
         toc_depth: args.toc_depth,
+        contents: match args.contents.as_str() {
+            "always" => galley::layout::ContentsMode::Always,
+            "never" => galley::layout::ContentsMode::Never,
+            _ => galley::layout::ContentsMode::Auto,
+        },
         paper,
     };
     let inputs: Vec<PathBuf> = args

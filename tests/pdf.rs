@@ -409,3 +409,40 @@ fn output_is_reproducible() {
     common::convert(&common::sample("field-guide.md"), None, &b);
     assert_eq!(std::fs::read(&a).expect("a"), std::fs::read(&b).expect("b"));
 }
+
+/// `--contents always` prints a contents list whose entries are links into the document.
+#[test]
+fn contents_list_links_to_its_headings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("tide.pdf");
+    let r = common::galley()
+        .arg("convert")
+        .arg(common::sample("tide-clock.md"))
+        .args(["--contents", "always", "-q", "-o"])
+        .arg(&out)
+        .output()
+        .expect("run");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let doc = lopdf::Document::load(&out).expect("parse");
+    let (_, first) = doc.get_pages().into_iter().next().expect("a page");
+    let annots = doc
+        .get_dictionary(first)
+        .and_then(|d| d.get(b"Annots"))
+        .and_then(|a| a.as_array())
+        .map(|a| a.len())
+        .unwrap_or(0);
+    // One link per heading of the sample (four sections).
+    assert!(annots >= 4, "{annots} annotations on the contents page");
+    if let Some(pdftotext) = common::pdf_tool("pdftotext") {
+        // pdftotext writes tide.txt next to the PDF.
+        let (ok, msg) = tool(
+            pdftotext.to_str().expect("path"),
+            &["-f", "1", "-l", "1"],
+            &out,
+        );
+        assert!(ok, "{msg}");
+        let text = std::fs::read_to_string(out.with_extension("txt")).expect("text");
+        assert!(text.contains("Contents"), "{text}");
+        assert!(text.contains("Why fifty minutes?"), "{text}");
+    }
+}

@@ -51,6 +51,8 @@ pub(crate) struct Ctx<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct HeadingMark {
     pub level: u8,
+    /// Destination name, for the contents' page numbers.
+    pub id: String,
     pub title: String,
 }
 
@@ -75,6 +77,8 @@ pub(crate) struct Elem {
     pub line_width: Option<f32>,
     /// Baseline of the first line, from the top (list markers align to it).
     pub baseline: Option<f32>,
+    /// Starts a new page (after the contents, before a bundled article).
+    pub break_before: bool,
 }
 
 impl Elem {
@@ -170,7 +174,12 @@ impl Ctx<'_> {
     }
 
     /// Text as lines, moved to `env.left`.
-    fn text_elems(&mut self, inlines: &[Inline], spec: &ParaSpec, left: f32) -> Vec<Elem> {
+    pub(crate) fn text_elems(
+        &mut self,
+        inlines: &[Inline],
+        spec: &ParaSpec,
+        left: f32,
+    ) -> Vec<Elem> {
         let mut elems = paragraph::paragraph_elems(self, inlines, spec);
         let baseline = paragraph::baseline_offset(self, spec);
         for e in &mut elems {
@@ -355,7 +364,11 @@ fn heading(
             name: id.to_string(),
             y: 0.0,
         });
-        e.heading = Some(HeadingMark { level, title });
+        e.heading = Some(HeadingMark {
+            level,
+            id: id.to_string(),
+            title,
+        });
     }
     for e in &mut elems {
         e.keep_with_next = true;
@@ -824,9 +837,10 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
     }
     let table_w = x - env.left;
     let rule = ctx.palette.rule;
-    let make_row = |ctx: &mut Ctx, cells: &[model::TableCell], header: bool| -> Elem {
-        let mut e = Elem::new(0.0);
-        let mut height: f32 = leading;
+    // A row taller than a third of the page is cut between its lines, so it can run on
+    // to the next page (cells share one leading, so their lines align across columns).
+    let split_above = ctx.block_height / 3.0;
+    let make_row = |ctx: &mut Ctx, cells: &[model::TableCell], header: bool| -> Vec<Elem> {
         let mut cols: Vec<Vec<Elem>> = Vec::new();
         for (c, cell) in cells.iter().enumerate().take(ncols) {
             let align = match t.align.get(c).copied().unwrap_or_default() {
@@ -849,23 +863,35 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
                 indent: 0.0,
                 width: widths[c],
             };
-            let lines = ctx.text_elems(&cell.content, &spec, xs[c]);
-            height = height.max(lines.len() as f32 * leading);
-            cols.push(lines);
+            cols.push(ctx.text_elems(&cell.content, &spec, xs[c]));
         }
+        let nlines = cols.iter().map(Vec::len).max().unwrap_or(0).max(1);
+        let split = !header && nlines as f32 * leading > split_above;
+        let nbands = if split { nlines } else { 1 };
+        let mut bands: Vec<Elem> = (0..nbands).map(|_| Elem::new(0.0)).collect();
         for lines in cols {
-            let mut y = pad_y;
-            for line in lines {
+            for (li, line) in lines.into_iter().enumerate() {
+                let (band, row_in_band) = if split { (li, 0) } else { (0, li) };
+                let top = if band == 0 { pad_y } else { 0.0 };
+                let y = top + row_in_band as f32 * leading;
+                let e = &mut bands[band];
                 e.notes.extend(line.notes);
                 for mut it in line.items {
                     shift_item(&mut it, 0.0, y);
                     e.items.push(it);
                 }
-                y += line.height;
             }
         }
-        e.height = height + 2.0 * pad_y;
-        e
+        let last = nbands - 1;
+        for (b, e) in bands.iter_mut().enumerate() {
+            let lines = if split { 1 } else { nlines };
+            let top = if b == 0 { pad_y } else { 0.0 };
+            let bottom = if b == last { pad_y } else { 0.0 };
+            e.height = lines as f32 * leading + top + bottom;
+            // No single line of a split row alone at a page's foot or head.
+            e.keep_with_next = split && nbands >= 2 && (b == 0 || b + 2 == nbands);
+        }
+        bands
     };
     let line = |y: f32, thickness: f32| Item::Line {
         x1: env.left,
@@ -877,29 +903,42 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
     };
     let header = t.header.as_ref().map(|cells| {
         let mut h = make_row(ctx, cells, true);
-        h.items.push(line(0.4, 0.8));
-        let hh = h.height;
-        h.items.push(line(hh - 0.2, 0.4));
-        h.keep_with_next = true;
-        Rc::new(vec![h])
+        if let Some(first) = h.first_mut() {
+            first.items.push(line(0.4, 0.8));
+        }
+        if let Some(last) = h.last_mut() {
+            let hh = last.height;
+            last.items.push(line(hh - 0.2, 0.4));
+        }
+        for e in &mut h {
+            e.keep_with_next = true;
+        }
+        Rc::new(h)
     });
     if let Some(h) = &header {
         out.extend(h.iter().cloned());
     }
     let n = t.rows.len();
     for (i, cells) in t.rows.iter().enumerate() {
-        let mut r = make_row(ctx, cells, false);
-        if header.is_none() && i == 0 {
-            r.items.push(line(0.4, 0.8));
+        let mut slices = make_row(ctx, cells, false);
+        if header.is_none()
+            && i == 0
+            && let Some(first) = slices.first_mut()
+        {
+            first.items.push(line(0.4, 0.8));
         }
-        if i + 1 == n {
-            let hh = r.height;
-            r.items.push(line(hh - 0.4, 0.8));
+        if let Some(last) = slices.last_mut() {
+            if i + 1 == n {
+                let hh = last.height;
+                last.items.push(line(hh - 0.4, 0.8));
+            }
+            // Keep the last two rows together, like a paragraph's last lines.
+            last.keep_with_next = n >= 3 && i + 2 == n;
         }
-        r.repeat = header.clone();
-        // Keep the last two rows together, like a paragraph's last lines.
-        r.keep_with_next = n >= 3 && i + 2 == n;
-        out.push(r);
+        for r in &mut slices {
+            r.repeat = header.clone();
+        }
+        out.extend(slices);
     }
     if !t.caption.is_empty() {
         push_gap(out, env.size * 0.3);

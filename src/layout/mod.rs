@@ -7,6 +7,7 @@
 //! footnotes and the outline are added here.
 
 pub(crate) mod blocks;
+pub mod contents;
 pub mod fonts;
 pub mod hyphen;
 pub mod linebreak;
@@ -22,6 +23,7 @@ use crate::assets::Assets;
 use crate::model::{self, Block, Document, Inline};
 use crate::theme::{Theme, parse_color};
 use blocks::{Ctx, Elem, Env, Palette};
+pub use contents::ContentsMode;
 use fonts::{FontError, FontSet, Role};
 use page::{Item, LaidOut, OutlineEntry, Page};
 use paper::{PT_PER_MM, PaperError, PaperSize};
@@ -33,6 +35,10 @@ use shape::ShapeCache;
 pub struct LayoutOptions {
     /// Paper size overriding the theme's (`--paper`).
     pub paper: Option<PaperSize>,
+    /// Whether to print a contents list after the title block.
+    pub contents: ContentsMode,
+    /// Heading levels the contents list (0 means the default, 2).
+    pub toc_depth: u8,
 }
 
 /// Why a document could not be typeset.
@@ -92,6 +98,7 @@ pub fn typeset(
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "Untitled".into());
     let mut elems = blocks::title_block(&mut ctx, &doc.meta, &title, &env);
+    let title_len = elems.len();
     // A first heading repeating the title is already in the title block.
     let body: &[Block] = match doc.blocks.first() {
         Some(Block::Heading { content, .. })
@@ -169,7 +176,45 @@ pub fn typeset(
         height,
         note_sep: env.leading * 0.9,
     };
-    let bodies = paginate::paginate(elems, &note_map, geo);
+    let mut bodies = paginate::paginate(&elems, &note_map, geo);
+    let toc_depth = if opts.toc_depth == 0 {
+        2
+    } else {
+        opts.toc_depth
+    };
+    let toc = contents::entries(body, toc_depth);
+    let want_toc = match opts.contents {
+        ContentsMode::Never => false,
+        ContentsMode::Always => !toc.is_empty(),
+        ContentsMode::Auto => {
+            toc.iter().filter(|e| e.depth == 0).count() >= contents::AUTO_MIN_SECTIONS
+                && bodies.len() >= contents::AUTO_MIN_PAGES
+        }
+    };
+    if want_toc {
+        // Room for the widest page number the contents could push the body to.
+        let digits = (bodies.len() + toc.len() + 1).to_string().len();
+        let with_contents = |ctx: &mut Ctx, pages: &HashMap<String, usize>| {
+            let mut list = contents::elems(ctx, &toc, pages, digits, &env);
+            let mut all = Vec::with_capacity(elems.len() + list.len());
+            all.extend_from_slice(&elems[..title_len]);
+            all.append(&mut list);
+            let mut rest = elems[title_len..].to_vec();
+            if let Some(first) = rest.iter_mut().find(|e| !e.discardable) {
+                first.break_before = true;
+            }
+            all.append(&mut rest);
+            all
+        };
+        let trial = paginate::paginate(&with_contents(&mut ctx, &HashMap::new()), &note_map, geo);
+        let mut pages = HashMap::new();
+        for (pi, pb) in trial.iter().enumerate() {
+            for (h, _) in &pb.headings {
+                pages.entry(h.id.clone()).or_insert(pi + 1);
+            }
+        }
+        bodies = paginate::paginate(&with_contents(&mut ctx, &pages), &note_map, geo);
+    }
 
     // Running heads: the title on left-hand pages, the current section on right-hand ones.
     let top_level = top_heading_level(body);
@@ -661,7 +706,7 @@ mod tests {
             height: 500.0,
             note_sep: 14.0,
         };
-        let pages = paginate::paginate(elems.clone(), &HashMap::new(), geo);
+        let pages = paginate::paginate(&elems, &HashMap::new(), geo);
         assert!(pages.len() > 5);
         // Map placed elements back to their lines by order.
         let mut k = 0;
@@ -715,6 +760,45 @@ mod tests {
         for p in &laid.pages {
             assert!(page_text(p).contains("Species"), "no header on a page");
         }
+    }
+
+    #[test]
+    fn a_row_taller_than_a_page_runs_on_with_its_header() {
+        let mut seed = 3;
+        let long = words(&mut seed, 900);
+        let s = format!(
+            "| Name | Notes |\n|---|---|\n| first | short |\n| second | {long} |\n| third | end |\n"
+        );
+        let laid = set(&md(&s), &Assets::default());
+        assert!(laid.pages.len() >= 3, "{} pages", laid.pages.len());
+        let (_, _, _, bottom) = block(0);
+        let mut seen = String::new();
+        for p in &laid.pages {
+            assert!(page_text(p).contains("Name"), "no header on a page");
+            for it in &p.items {
+                if let Item::Glyphs(r) = it
+                    && r.y > bottom + 0.01
+                {
+                    // Only the folio sits below the text block.
+                    let t: String = r.glyphs.iter().map(|g| g.text.as_str()).collect();
+                    assert!(t.chars().all(|c| c.is_ascii_digit()), "{t} below the block");
+                }
+            }
+            seen.push_str(&page_text(p));
+        }
+        // Every word of the long cell, in order.
+        let flat = seen
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .replace("- ", "");
+        let mut at = 0;
+        for w in long.split_whitespace().take(200) {
+            let found = flat[at..].find(w);
+            assert!(found.is_some(), "lost {w}");
+            at += found.unwrap_or(0);
+        }
+        assert!(flat.contains("third"));
     }
 
     #[test]
@@ -851,5 +935,67 @@ mod tests {
             assert_eq!(outside(p), 2);
         }
         assert!(page_text(&laid.pages[1]).contains("Test"));
+    }
+
+    /// Page numbers printed in the contents, by destination: each entry's link target and
+    /// the digits set on the same line.
+    fn contents_numbers(p: &Page) -> Vec<(String, String)> {
+        p.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Link {
+                    y,
+                    height,
+                    target: page::LinkTarget::Internal(id),
+                    ..
+                } if !id.starts_with("fn") => {
+                    let digits: String = p
+                        .items
+                        .iter()
+                        .filter_map(|g| match g {
+                            Item::Glyphs(r) if r.y > *y && r.y < y + height => {
+                                Some(r.glyphs.iter().map(|g| g.text.as_str()).collect::<String>())
+                            }
+                            _ => None,
+                        })
+                        .filter(|t| t.chars().all(|c| c.is_ascii_digit()))
+                        .collect();
+                    Some((id.clone(), digits))
+                }
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn contents_list_the_pages_their_headings_land_on() {
+        let doc = md(&long_doc(14, true));
+        let mut w = Vec::new();
+        let opts = LayoutOptions {
+            contents: ContentsMode::Always,
+            ..LayoutOptions::default()
+        };
+        let laid = typeset(&doc, &Assets::default(), &theme(), &opts, &mut w).expect("typeset");
+        let listed = contents_numbers(&laid.pages[0]);
+        assert_eq!(listed.len(), 14, "{listed:?}");
+        for (id, number) in &listed {
+            let (page, _) = dest_page(&laid, id).expect("heading destination");
+            assert_eq!(number, &(page + 1).to_string(), "{id}");
+            assert!(page > 0, "the body starts after the contents");
+        }
+        assert!(page_text(&laid.pages[0]).contains("Contents"));
+        // The contents are not in the outline; every heading is.
+        assert_eq!(laid.outline.len(), 14);
+
+        // Never: no contents even when asked for nothing else.
+        let opts = LayoutOptions {
+            contents: ContentsMode::Never,
+            ..LayoutOptions::default()
+        };
+        let plain = typeset(&doc, &Assets::default(), &theme(), &opts, &mut w).expect("typeset");
+        assert!(contents_numbers(&plain.pages[0]).is_empty());
+        // Auto: short documents go without.
+        let short = md(&long_doc(3, false));
+        assert!(contents_numbers(&set(&short, &Assets::default()).pages[0]).is_empty());
     }
 }

@@ -163,7 +163,7 @@ impl Pager<'_> {
 /// Breaks `elems` into pages of `geo.height`; `notes` maps footnote numbers to their
 /// elements, placed on the page of the element that references them.
 pub(crate) fn paginate(
-    elems: Vec<Elem>,
+    elems: &[Elem],
     notes: &HashMap<u32, Vec<Elem>>,
     geo: Geometry,
 ) -> Vec<PageBody> {
@@ -178,6 +178,9 @@ pub(crate) fn paginate(
     let mut i = 0;
     let n = elems.len();
     while i < n {
+        if elems[i].break_before && !p.is_empty() {
+            p.new_page();
+        }
         let mut j = i;
         while j + 1 < n && elems[j].keep_with_next {
             j += 1;
