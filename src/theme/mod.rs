@@ -3,6 +3,7 @@
 //! Built-in themes live in `themes/` and are embedded in the binary; `--theme PATH`
 //! loads a user's file, whose font paths are relative to that file.
 
+pub mod check;
 pub mod fonts;
 
 use std::borrow::Cow;
@@ -63,8 +64,23 @@ pub struct Theme {
     pub headings: HeadingStyle,
     /// Colours, as `#rrggbb`.
     pub colors: Colors,
-    /// PDF page geometry.
+    /// PDF page geometry, columns, running heads and feet.
     pub page: PageStyle,
+    /// The title block: kicker, title, subtitle, byline, date, source.
+    #[serde(default)]
+    pub title: TitleStyle,
+    /// Block quotes.
+    #[serde(default)]
+    pub quote: QuoteStyle,
+    /// Code blocks and inline code.
+    #[serde(default)]
+    pub code: CodeStyle,
+    /// Tables.
+    #[serde(default)]
+    pub table: TableStyle,
+    /// Figures and their captions.
+    #[serde(default)]
+    pub figure: FigureStyle,
     /// EPUB-only settings.
     #[serde(default)]
     pub epub: EpubStyle,
@@ -201,6 +217,9 @@ pub struct TextStyle {
     pub justify: bool,
     /// Hyphenate words to even out lines.
     pub hyphenate: bool,
+    /// Lines a drop cap on the first paragraph spans (0: no drop cap; at most 5).
+    #[serde(default)]
+    pub drop_cap: u8,
 }
 
 /// Heading settings.
@@ -220,6 +239,9 @@ pub struct HeadingStyle {
     pub space_before: f32,
     /// Space below a heading, in em.
     pub space_after: f32,
+    /// Number sections (1, 1.1, 1.1.1) in both outputs.
+    #[serde(default)]
+    pub numbered: bool,
 }
 
 /// Theme colours as `#rrggbb` strings (checked when the theme loads).
@@ -258,6 +280,190 @@ pub struct PageStyle {
     pub margin_inner: f32,
     /// Outer margin in mm.
     pub margin_outer: f32,
+    /// Text columns: 1 or 2 (the title block spans both).
+    #[serde(default = "one")]
+    pub columns: u8,
+    /// Space between columns in mm.
+    #[serde(default = "default_gutter")]
+    pub gutter: f32,
+    /// Running head on left-hand (even) pages; placeholders `{title}`, `{section}`,
+    /// `{author}`, `{page}`; empty for none.
+    #[serde(default = "default_header_verso")]
+    pub header_verso: String,
+    /// Running head on right-hand (odd) pages.
+    #[serde(default = "default_header_recto")]
+    pub header_recto: String,
+    /// Foot line on left-hand pages.
+    #[serde(default = "default_footer")]
+    pub footer_verso: String,
+    /// Foot line on right-hand pages.
+    #[serde(default = "default_footer")]
+    pub footer_recto: String,
+    /// Where heads and feet sit: `center`, `outside` (away from the spine) or `inside`.
+    #[serde(default)]
+    pub header_align: EdgeAlign,
+    /// A thin rule under the running head.
+    #[serde(default)]
+    pub header_rule: bool,
+}
+
+fn one() -> u8 {
+    1
+}
+
+fn default_gutter() -> f32 {
+    6.0
+}
+
+fn default_header_verso() -> String {
+    "{title}".into()
+}
+
+fn default_header_recto() -> String {
+    "{section}".into()
+}
+
+fn default_footer() -> String {
+    "{page}".into()
+}
+
+/// Placement of running heads and feet across a spread.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EdgeAlign {
+    /// Centred on the text block.
+    #[default]
+    Center,
+    /// At the outer edge: left on left-hand pages, right on right-hand pages.
+    Outside,
+    /// At the spine side.
+    Inside,
+}
+
+/// How a rule is drawn under the title block.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStyle {
+    /// No rule.
+    None,
+    /// A short accent rule.
+    #[default]
+    Short,
+    /// A rule across the whole measure.
+    Full,
+}
+
+/// The title block.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TitleStyle {
+    /// Left or centred.
+    pub align: BlockAlign,
+    /// Title size in em of the body size.
+    pub size: f32,
+    /// Title in bold.
+    pub bold: bool,
+    /// Kicker in letter-spaced capitals (else italic).
+    pub kicker_caps: bool,
+    /// The rule below the block.
+    pub rule: RuleStyle,
+}
+
+impl Default for TitleStyle {
+    fn default() -> Self {
+        TitleStyle {
+            align: BlockAlign::Left,
+            size: 2.2,
+            bold: false,
+            kicker_caps: true,
+            rule: RuleStyle::Short,
+        }
+    }
+}
+
+/// Block quotes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct QuoteStyle {
+    /// Indent on both sides, in em.
+    pub indent: f32,
+    /// A vertical rule in the left margin of the quote.
+    pub rule: bool,
+    /// Set in italic.
+    pub italic: bool,
+    /// Text size in em.
+    pub size: f32,
+}
+
+impl Default for QuoteStyle {
+    fn default() -> Self {
+        QuoteStyle {
+            indent: 1.2,
+            rule: true,
+            italic: false,
+            size: 1.0,
+        }
+    }
+}
+
+/// Code.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CodeStyle {
+    /// Code block text size in em.
+    pub size: f32,
+    /// Code block background, `#rrggbb` or `none`.
+    pub background: String,
+}
+
+impl Default for CodeStyle {
+    fn default() -> Self {
+        CodeStyle {
+            size: 0.82,
+            background: "#f4f1ea".into(),
+        }
+    }
+}
+
+/// Tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TableStyle {
+    /// Text size in em.
+    pub size: f32,
+    /// Shade every other body row with this colour (`#rrggbb`), or `none`.
+    pub stripes: String,
+}
+
+impl Default for TableStyle {
+    fn default() -> Self {
+        TableStyle {
+            size: 0.88,
+            stripes: "none".into(),
+        }
+    }
+}
+
+/// Figures.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FigureStyle {
+    /// Caption size in em.
+    pub caption_size: f32,
+    /// Captions in italic.
+    pub caption_italic: bool,
+    /// Caption alignment.
+    pub caption_align: BlockAlign,
+}
+
+impl Default for FigureStyle {
+    fn default() -> Self {
+        FigureStyle {
+            caption_size: 0.9,
+            caption_italic: true,
+            caption_align: BlockAlign::Center,
+        }
+    }
 }
 
 /// EPUB-only settings.
@@ -334,6 +540,7 @@ impl Theme {
                 theme.text.leading
             )));
         }
+        check::check(&theme).map_err(invalid)?;
         for (role, fam) in theme.families() {
             for style in FaceStyle::ALL {
                 if let Some(path) = fam.face(style)
