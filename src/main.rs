@@ -10,13 +10,14 @@ use clap::{Args, Parser, Subcommand};
 use galley::convert::{self, OutputFormat, Overrides, Settings};
 use galley::layout::paper::PaperSize;
 use galley::read::{Format, Source};
+use galley::theme::source::{Origin, Sources};
 use galley::theme::{self, Theme};
 
 /// Turn articles into e-books and print: Markdown, plain-text news articles and books in, EPUB 3 and typeset PDF out.
 #[derive(Parser)]
 #[command(name = "galley", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  galley convert post.md -o post.pdf --paper a4   typeset for print\n  galley convert post.md --to epub,pdf        writes post.epub and post.pdf\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes"
+    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  galley convert post.md -o post.pdf --paper a4   typeset for print\n  galley convert post.md --to epub,pdf        writes post.epub and post.pdf\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes\n  galley theme new mine                  writes mine.toml, a starter theme to edit"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -29,8 +30,20 @@ enum Command {
     Convert(Box<ConvertArgs>),
     /// Print the document model that an input is read into.
     Dump(DumpArgs),
-    /// List the available themes.
+    /// List the available themes: built-in and the user's own.
     Themes,
+    /// Make and manage theme files.
+    #[command(subcommand)]
+    Theme(ThemeCommand),
+}
+
+#[derive(Subcommand)]
+enum ThemeCommand {
+    /// Write NAME.toml here: a commented starter theme that extends `classic`.
+    New {
+        /// The theme's name (letters, digits, '-', '_').
+        name: String,
+    },
 }
 
 #[derive(Args)]
@@ -53,7 +66,7 @@ struct ConvertArgs {
     /// For web pages: keep the whole page body instead of extracting the article.
     #[arg(long)]
     no_extract: bool,
-    /// Theme: a built-in name (see `galley themes`) or a path to a theme .toml file.
+    /// Theme: a name (see `galley themes`: built-in or in your themes folder) or a path to a .toml file.
     #[arg(long, value_name = "NAME|PATH", default_value = "classic")]
     theme: String,
     /// Title, replacing the one found in the source.
@@ -117,6 +130,7 @@ fn main() -> ExitCode {
         Command::Convert(args) => run_convert(*args),
         Command::Dump(args) => run_dump(args),
         Command::Themes => run_themes(),
+        Command::Theme(ThemeCommand::New { name }) => run_theme_new(&name),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -380,10 +394,51 @@ fn run_dump(args: DumpArgs) -> Result<()> {
 }
 
 fn run_themes() -> Result<()> {
+    let sources = Sources::from_env();
+    let rows: Vec<[String; 3]> = theme::load::list(&sources)
+        .into_iter()
+        .map(|l| {
+            let from = match (&l.origin, l.shadowing) {
+                (Origin::Builtin(..), false) => "built-in".to_string(),
+                (Origin::Builtin(..), true) => "built-in (shadowed)".to_string(),
+                (Origin::File(p), false) => p.display().to_string(),
+                (Origin::File(p), true) => format!("{} (shadows built-in)", p.display()),
+            };
+            let about = match l.theme {
+                Ok(t) => t.description,
+                // One line per theme, even for a multi-line error.
+                Err(e) => format!("error: {}", e.to_string().replace('\n', " ")),
+            };
+            [l.name, from, about]
+        })
+        .collect();
+    let width = |i: usize| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0);
+    let (w0, w1) = (width(0), width(1));
     let mut out = std::io::stdout().lock();
-    for name in theme::builtin_names() {
-        let t = Theme::load(name)?;
-        writeln!(out, "{:<14} built-in   {}", t.name, t.description)?;
+    for [name, from, about] in &rows {
+        writeln!(out, "{name:<w0$}  {from:<w1$}  {about}")?;
+    }
+    match &sources.user_dir {
+        Some(dir) => writeln!(out, "\nYour themes folder: {}", dir.display())?,
+        None => writeln!(
+            out,
+            "\nNo themes folder: set GALLEY_CONFIG_DIR (themes go in its themes/ folder)"
+        )?,
+    }
+    Ok(())
+}
+
+fn run_theme_new(name: &str) -> Result<()> {
+    // Written as ./NAME.toml: that is also how --theme must be given it, as a path.
+    let path = theme::starter::create(Path::new("."), name)?;
+    println!("galley: wrote {}", path.display());
+    println!("Uncomment and change what you want, then use it:");
+    println!("  galley convert post.md --theme {}", path.display());
+    if let Some(dir) = Sources::from_env().user_dir {
+        println!(
+            "or move it to {} to use it anywhere as --theme {name}",
+            dir.display()
+        );
     }
     Ok(())
 }

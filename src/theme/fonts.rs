@@ -42,11 +42,20 @@ const BUILTIN: &[(&str, &[u8])] = &[
 /// A built-in font by its path, written as `../fonts/NAME` (from a built-in theme),
 /// `fonts/NAME` or `builtin:NAME`.
 pub fn builtin(path: &str) -> Option<&'static [u8]> {
+    builtin_entry(path).map(|(_, d)| d)
+}
+
+/// The built-in font a path names, as `builtin:NAME`, which no theme folder can shadow.
+pub fn builtin_path(path: &str) -> Option<String> {
+    builtin_entry(path).map(|(k, _)| format!("builtin:{k}"))
+}
+
+fn builtin_entry(path: &str) -> Option<(&'static str, &'static [u8])> {
     let key = path
         .strip_prefix("builtin:")
         .or_else(|| path.strip_prefix("../fonts/"))
         .or_else(|| path.strip_prefix("fonts/"))?;
-    BUILTIN.iter().find(|(k, _)| *k == key).map(|(_, d)| *d)
+    BUILTIN.iter().find(|(k, _)| *k == key).copied()
 }
 
 /// Loads a font named by a theme: a file relative to `theme_dir` when it exists there,

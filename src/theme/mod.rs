@@ -1,13 +1,17 @@
 //! Themes: one TOML file decides how an article looks in every output.
 //!
-//! Built-in themes live in `themes/` and are embedded in the binary; `--theme PATH`
-//! loads a user's file, whose font paths are relative to that file.
+//! Built-in themes live in `themes/` and are embedded in the binary; users add their own in
+//! a themes folder or give a path (see [`source`]). A theme may `extends` another and override
+//! only what it changes (see [`load`]).
 
 pub mod check;
 pub mod fonts;
+pub mod load;
+pub mod source;
+pub mod starter;
 
 use std::borrow::Cow;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 
@@ -18,8 +22,24 @@ const BUILTIN: &[(&str, &str)] = &[("classic", include_str!("../../themes/classi
 #[derive(Debug, thiserror::Error)]
 pub enum ThemeError {
     /// Neither a built-in name nor a readable file.
-    #[error("unknown theme '{0}' (built-in themes: {list}; or give a path to a .toml file)", list = builtin_names().join(", "))]
+    #[error("unknown theme '{0}' (built-in themes: {list}; user themes: NAME.toml in {dir}; or give a path to a .toml file)", list = builtin_names().join(", "), dir = source::user_dir_display())]
     Unknown(String),
+    /// `extends` names a theme that does not exist.
+    #[error("{origin}: extends = \"{target}\": unknown theme (built-in themes: {list}; user themes in {dir}; or a path relative to this file)", list = builtin_names().join(", "), dir = source::user_dir_display())]
+    UnknownParent {
+        /// The theme file that says `extends`.
+        origin: String,
+        /// The name or path it gives.
+        target: String,
+    },
+    /// Themes extend each other in a loop, or the chain is too long.
+    #[error("{origin}: extends: {message}")]
+    Chain {
+        /// The theme file whose `extends` closes the loop or goes too deep.
+        origin: String,
+        /// The chain, as `a → b → a`.
+        message: String,
+    },
     /// The theme file could not be read.
     #[error("{path}: cannot read theme: {source}")]
     Io {
@@ -481,36 +501,35 @@ pub fn builtin_names() -> Vec<&'static str> {
 }
 
 impl Theme {
-    /// A built-in theme by name, or a theme file by path.
+    /// A theme by path, user theme name or built-in name, with its `extends` chain resolved
+    /// (see [`source::Sources::resolve`] for the order).
     pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
-        if let Some((name, src)) = BUILTIN.iter().find(|(n, _)| *n == name_or_path) {
-            return Theme::parse(src, &format!("built-in theme '{name}'"), None);
-        }
-        let path = Path::new(name_or_path);
-        if !(path.exists() || name_or_path.ends_with(".toml") || name_or_path.contains('/')) {
-            return Err(ThemeError::Unknown(name_or_path.to_string()));
-        }
-        let src = std::fs::read_to_string(path).map_err(|source| ThemeError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Theme::parse(&src, &path.display().to_string(), Some(dir))
+        load::load(&source::Sources::from_env(), name_or_path)
     }
 
-    /// The default theme.
+    /// The default theme: the built-in `classic`, whatever the user's folder holds.
     pub fn default_theme() -> Result<Theme, ThemeError> {
-        Theme::load("classic")
+        load::builtin("classic")
     }
 
-    /// Parses and checks a theme's TOML; `origin` names it in errors.
+    /// Parses and checks one complete theme's TOML (no `extends`); `origin` names it in errors.
     pub fn parse(src: &str, origin: &str, dir: Option<PathBuf>) -> Result<Theme, ThemeError> {
+        let mut theme: Theme = toml::from_str(src).map_err(|e| ThemeError::Invalid {
+            origin: origin.to_string(),
+            message: e.to_string(),
+        })?;
+        theme.dir = dir;
+        theme.validate(origin)
+    }
+
+    /// Checks values that TOML types cannot (colours, ranges, font files); `origin` names the
+    /// theme in errors. New value checks belong here: every way of loading a theme runs it.
+    pub fn validate(self, origin: &str) -> Result<Theme, ThemeError> {
+        let theme = self;
         let invalid = |message: String| ThemeError::Invalid {
             origin: origin.to_string(),
             message,
         };
-        let mut theme: Theme = toml::from_str(src).map_err(|e| invalid(e.to_string()))?;
-        theme.dir = dir;
         let c = &theme.colors;
         for (key, value) in [
             ("colors.text", &c.text),
@@ -602,7 +621,7 @@ mod tests {
     #[test]
     fn builtins_load_with_fonts() {
         for name in builtin_names() {
-            let t = Theme::load(name).expect(name);
+            let t = load::builtin(name).expect(name);
             for (_, fam) in t.families() {
                 assert!(t.face_data(fam, FaceStyle::Regular).is_some());
             }
