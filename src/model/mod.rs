@@ -8,6 +8,7 @@ mod block;
 pub mod date;
 mod inline;
 mod meta;
+pub mod numbering;
 pub mod slug;
 
 pub use block::{Align, Block, Figure, List, ListItem, ListKind, Table, TableCell};

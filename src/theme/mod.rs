@@ -16,7 +16,12 @@ use std::path::PathBuf;
 use serde::Deserialize;
 
 /// The built-in themes: name and TOML source.
-const BUILTIN: &[(&str, &str)] = &[("classic", include_str!("../../themes/classic.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("classic", include_str!("../../themes/classic.toml")),
+    ("modern", include_str!("../../themes/modern.toml")),
+    ("newspaper", include_str!("../../themes/newspaper.toml")),
+    ("large-print", include_str!("../../themes/large-print.toml")),
+];
 
 /// Why a theme could not be used.
 #[derive(Debug, thiserror::Error)]
