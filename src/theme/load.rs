@@ -494,7 +494,9 @@ mod tests {
         let t = load(&sources(tmp.path()), "classic").expect("loads");
         assert_eq!(t.page.size, "letter");
         let listed = list(&sources(tmp.path()));
-        assert!(listed.iter().all(|l| l.name == "classic" && l.shadowing));
+        let classic: Vec<_> = listed.iter().filter(|l| l.name == "classic").collect();
+        assert_eq!(classic.len(), 1, "the user's classic replaces the built-in");
+        assert!(classic[0].shadowing);
         assert!(listed.iter().all(|l| l.theme.is_ok()));
     }
 
