@@ -495,8 +495,10 @@ mod tests {
         assert_eq!(t.page.size, "letter");
         let listed = list(&sources(tmp.path()));
         let classic: Vec<_> = listed.iter().filter(|l| l.name == "classic").collect();
-        assert_eq!(classic.len(), 1, "the user's classic replaces the built-in");
-        assert!(classic[0].shadowing);
+        // The built-in and the user's file, both marked.
+        assert_eq!(classic.len(), 2);
+        assert!(classic.iter().all(|l| l.shadowing));
+        assert!(listed.iter().filter(|l| l.name != "classic").all(|l| !l.shadowing));
         assert!(listed.iter().all(|l| l.theme.is_ok()));
     }
 
