@@ -13,7 +13,7 @@ use super::paragraph::{self, Align, ParaSpec, TextLook};
 use super::shape::ShapeCache;
 use crate::assets::Assets;
 use crate::model::{self, Block, Figure, Inline, List, ListKind, Table};
-use crate::theme::{BlockAlign, ParagraphStyle, Theme};
+use crate::theme::{BlockAlign, ParagraphStyle, RuleStyle, Theme};
 
 /// Theme colours, parsed.
 #[derive(Debug, Clone, Copy)]
@@ -45,6 +45,10 @@ pub(crate) struct Ctx<'a> {
     pub refs_placed: HashSet<u32>,
     /// Height of the text block, for figures.
     pub block_height: f32,
+    /// Section numbers by heading id, when the theme numbers headings.
+    pub numbers: HashMap<String, String>,
+    /// The next top-level paragraph opens with a drop cap.
+    pub drop_cap_pending: bool,
 }
 
 /// A heading as pagination sees it: for the outline and running heads.
@@ -135,6 +139,8 @@ pub(crate) struct Env {
     pub list_depth: usize,
     /// Whether paragraphs here get first-line indents (not in lists, notes, cells).
     pub indents: bool,
+    /// Body text here is italic (quotes in some themes).
+    pub italic: bool,
 }
 
 impl Ctx<'_> {
@@ -146,7 +152,7 @@ impl Ctx<'_> {
                 role: Role::Body,
                 size: env.size,
                 bold: false,
-                italic: false,
+                italic: env.italic,
                 color: self.palette.text,
                 tracking: 0.0,
             },
@@ -243,6 +249,15 @@ pub(crate) fn blocks(ctx: &mut Ctx, blocks: &[Block], env: &Env, out: &mut Vec<E
                 }
                 if !first {
                     push_gap(out, ctx.para_gap(env));
+                }
+                if ctx.drop_cap_pending && env.left == 0.0 && env.list_depth == 0 {
+                    ctx.drop_cap_pending = false;
+                    let lines = usize::from(ctx.theme.text.drop_cap);
+                    if let Some(elems) = super::dropcap::paragraph(ctx, content, env, lines) {
+                        out.extend(elems);
+                        indent_next = true;
+                        continue;
+                    }
                 }
                 let indent = indent_next
                     && env.indents
@@ -354,6 +369,17 @@ fn heading(
             last.keep_with_next = false;
         }
     }
+    let numbered: Vec<Inline>;
+    let content = match ctx.numbers.get(id) {
+        Some(n) => {
+            // An en space keeps the number apart without a justifiable gap.
+            numbered = std::iter::once(Inline::text(format!("{n}\u{2002}")))
+                .chain(content.iter().cloned())
+                .collect();
+            &numbered[..]
+        }
+        None => content,
+    };
     let mut elems = ctx.text_elems(content, &spec, env.left);
     if elems.is_empty() {
         return;
@@ -381,18 +407,27 @@ fn heading(
 }
 
 fn quote(ctx: &mut Ctx, inner: &[Block], env: &Env, out: &mut Vec<Elem>) {
-    let pad = env.size * 1.2;
+    let q = &ctx.theme.quote;
+    let pad = env.size * q.indent;
+    let scale = q.size;
     let inner_env = Env {
         left: env.left + pad,
         width: (env.width - 2.0 * pad).max(env.width * 0.5),
         indents: false,
+        italic: q.italic != env.italic,
+        size: env.size * scale,
+        leading: env.leading * scale,
         ..*env
     };
+    let rule = q.rule;
     let start = out.len();
     blocks(ctx, inner, &inner_env, out);
     // Drop the trailing gap: the caller adds one.
     while out.len() > start && out.last().is_some_and(|e| e.discardable) {
         out.pop();
+    }
+    if !rule {
+        return;
     }
     let x = env.left + env.size * 0.35;
     let color = ctx.palette.rule;
@@ -545,7 +580,7 @@ fn list(ctx: &mut Ctx, list: &List, env: &Env, out: &mut Vec<Elem>) {
 const CONTINUATION: &str = "→";
 
 fn code(ctx: &mut Ctx, text: &str, env: &Env, out: &mut Vec<Elem>) {
-    let size = env.size * 0.8;
+    let size = env.size * ctx.theme.code.size;
     let leading = size * 1.35;
     let pad = size * 0.7;
     let face = ctx.fonts.face_for(Role::Mono, false, false);
@@ -604,19 +639,21 @@ fn code(ctx: &mut Ctx, text: &str, env: &Env, out: &mut Vec<Elem>) {
         }
     }
     let n = rows.len();
-    let bg = [0xf4, 0xf1, 0xea];
+    let bg = crate::theme::check::optional_color(&ctx.theme.code.background).flatten();
     for (i, (glyphs, cont)) in rows.into_iter().enumerate() {
         let top_pad = if i == 0 { pad * 0.8 } else { 0.0 };
         let bottom_pad = if i + 1 == n { pad * 0.8 } else { 0.0 };
         let h = leading + top_pad + bottom_pad;
         let mut e = Elem::new(h);
-        e.items.push(Item::Rect {
-            x: env.left,
-            y: 0.0,
-            width: env.width,
-            height: h,
-            color: bg,
-        });
+        if let Some(color) = bg {
+            e.items.push(Item::Rect {
+                x: env.left,
+                y: 0.0,
+                width: env.width,
+                height: h,
+                color,
+            });
+        }
         if cont
             && let Some((mut run, w)) = label_run(
                 ctx,
@@ -686,18 +723,23 @@ fn expand_tabs(s: &str) -> String {
     out
 }
 
-fn caption_spec(ctx: &Ctx, env: &Env, align: Align) -> ParaSpec {
+fn caption_spec(ctx: &Ctx, env: &Env) -> ParaSpec {
+    let f = &ctx.theme.figure;
+    let size = env.size * f.caption_size;
     ParaSpec {
         look: TextLook {
             role: Role::Body,
-            size: env.size * 0.9,
+            size,
             bold: false,
-            italic: true,
+            italic: f.caption_italic,
             color: ctx.palette.text,
             tracking: 0.0,
         },
-        leading: env.size * 0.9 * 1.3,
-        align,
+        leading: size * 1.3,
+        align: match f.caption_align {
+            BlockAlign::Left => Align::Left,
+            BlockAlign::Center => Align::Center,
+        },
         hyphenate: ctx.theme.text.hyphenate,
         indent: 0.0,
         width: env.width,
@@ -723,7 +765,7 @@ fn figure(ctx: &mut Ctx, fig: &Figure, env: &Env, out: &mut Vec<Elem>) {
         } else {
             fig.image.alt.trim().to_string()
         };
-        let spec = caption_spec(ctx, env, Align::Center);
+        let spec = caption_spec(ctx, env);
         let mut elems = ctx.text_elems(&[Inline::text(alt)], &spec, env.left);
         if !caption.is_empty() {
             elems.extend(ctx.text_elems(&caption, &spec, env.left));
@@ -740,7 +782,7 @@ fn figure(ctx: &mut Ctx, fig: &Figure, env: &Env, out: &mut Vec<Elem>) {
         h = max_h;
         w = h * pw / ph;
     }
-    let spec = caption_spec(ctx, env, Align::Center);
+    let spec = caption_spec(ctx, env);
     let cap_lines = if caption.is_empty() {
         Vec::new()
     } else {
@@ -782,9 +824,10 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
     if ncols == 0 {
         return;
     }
-    let size = env.size * 0.88;
+    let size = env.size * ctx.theme.table.size;
     let leading = size * 1.3;
     let pad_x = size * 0.5;
+    let stripes = crate::theme::check::optional_color(&ctx.theme.table.stripes).flatten();
     let pad_y = size * 0.3;
     // Content widths per column: (widest word, whole text on one line).
     let mut min_w = vec![size; ncols];
@@ -937,12 +980,25 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
         }
         for r in &mut slices {
             r.repeat = header.clone();
+            if let Some(color) = stripes.filter(|_| i % 2 == 1) {
+                // Shading goes under the text: first in painting order.
+                r.items.insert(
+                    0,
+                    Item::Rect {
+                        x: env.left,
+                        y: 0.0,
+                        width: table_w,
+                        height: r.height,
+                        color,
+                    },
+                );
+            }
         }
         out.extend(slices);
     }
     if !t.caption.is_empty() {
         push_gap(out, env.size * 0.3);
-        let spec = caption_spec(ctx, env, Align::Center);
+        let spec = caption_spec(ctx, env);
         let lines = ctx.text_elems(&t.caption, &spec, env.left);
         out.extend(lines);
     }
@@ -951,7 +1007,8 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
 /// The title block: kicker, title, subtitle, byline, date, source; kept together.
 pub(crate) fn title_block(ctx: &mut Ctx, meta: &model::Meta, title: &str, env: &Env) -> Vec<Elem> {
     let mut out = Vec::new();
-    let align = match ctx.theme.headings.align {
+    let ts = ctx.theme.title.clone();
+    let align = match ts.align {
         BlockAlign::Left => Align::Left,
         BlockAlign::Center => Align::Center,
     };
@@ -973,19 +1030,16 @@ pub(crate) fn title_block(ctx: &mut Ctx, meta: &model::Meta, title: &str, env: &
     let s = env.size;
     let p = ctx.palette;
     if let Some(k) = meta.kicker.as_deref().filter(|k| !k.trim().is_empty()) {
-        let sp = spec(Role::Heading, s * 0.8, false, false, p.accent, 0.14, 1.3);
-        out.extend(ctx.text_elems(&[Inline::text(k.trim().to_uppercase())], &sp, env.left));
+        let (text, italic, tracking) = if ts.kicker_caps {
+            (k.trim().to_uppercase(), false, 0.14)
+        } else {
+            (k.trim().to_string(), true, 0.0)
+        };
+        let sp = spec(Role::Heading, s * 0.8, false, italic, p.accent, tracking, 1.3);
+        out.extend(ctx.text_elems(&[Inline::text(text)], &sp, env.left));
         push_gap(&mut out, s * 0.3);
     }
-    let sp = spec(
-        Role::Heading,
-        s * 2.2,
-        ctx.theme.headings.bold,
-        false,
-        p.heading,
-        0.0,
-        1.1,
-    );
+    let sp = spec(Role::Heading, s * ts.size, ts.bold, false, p.heading, 0.0, 1.1);
     out.extend(ctx.text_elems(&[Inline::text(title)], &sp, env.left));
     if let Some(sub) = meta.subtitle.as_deref().filter(|x| !x.trim().is_empty()) {
         push_gap(&mut out, s * 0.5);
@@ -1031,19 +1085,25 @@ pub(crate) fn title_block(ctx: &mut Ctx, meta: &model::Meta, title: &str, env: &
     }
     push_gap(&mut out, s * 0.8);
     let mut rule = Elem::new(s * 1.6);
-    let w = env.width.min(s * 5.0);
+    let (w, thickness) = match ts.rule {
+        RuleStyle::None => (0.0, 0.0),
+        RuleStyle::Short => (env.width.min(s * 5.0), 0.6),
+        RuleStyle::Full => (env.width, 0.8),
+    };
     let x = match align {
         Align::Center => env.left + (env.width - w) / 2.0,
         _ => env.left,
     };
-    rule.items.push(Item::Line {
-        x1: x,
-        y1: 0.3,
-        x2: x + w,
-        y2: 0.3,
-        thickness: 0.6,
-        color: p.rule,
-    });
+    if w > 0.0 {
+        rule.items.push(Item::Line {
+            x1: x,
+            y1: 0.3,
+            x2: x + w,
+            y2: 0.3,
+            thickness,
+            color: p.rule,
+        });
+    }
     out.push(rule);
     for e in &mut out {
         e.keep_with_next = true;

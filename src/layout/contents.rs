@@ -168,7 +168,11 @@ pub(crate) fn elems(
             width: (env.width - indent - number_col).max(size * 4.0),
         };
         let baseline = paragraph::baseline_offset(ctx, &spec);
-        let lines = paragraph::set_lines(ctx, &[Inline::text(entry.title.as_str())], &spec);
+        let label = match ctx.numbers.get(&entry.id) {
+            Some(n) => format!("{n}\u{2002}{}", entry.title),
+            None => entry.title.clone(),
+        };
+        let lines = paragraph::set_lines(ctx, &[Inline::text(label)], &spec);
         let n = lines.len();
         for (li, line) in lines.into_iter().enumerate() {
             let mut e = Elem::new(env.leading);

@@ -538,8 +538,11 @@ pub(crate) mod tests {
 
     pub(crate) const DEJAVU: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
 
+    /// Classic's faces with only its first fallback (Noto Serif Armenian), so tests can
+    /// add DejaVu Sans themselves and know where it lands.
     pub(crate) fn classic() -> FontSet {
-        let theme = Theme::load("classic").expect("classic theme");
+        let mut theme = Theme::default_theme().expect("classic theme");
+        theme.fonts.fallbacks.truncate(1);
         FontSet::new(&theme).expect("classic fonts")
     }
 

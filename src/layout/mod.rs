@@ -7,8 +7,11 @@
 //! footnotes and the outline are added here.
 
 pub(crate) mod blocks;
+pub(crate) mod columns;
 pub mod contents;
+pub(crate) mod dropcap;
 pub mod fonts;
+pub(crate) mod frame;
 pub mod hyphen;
 pub mod linebreak;
 pub mod page;
@@ -20,14 +23,13 @@ pub mod shape;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::assets::Assets;
-use crate::model::{self, Block, Document, Inline};
+use crate::model::{self, Block, Document};
 use crate::theme::{Theme, parse_color};
 use blocks::{Ctx, Elem, Env, Palette};
 pub use contents::ContentsMode;
-use fonts::{FontError, FontSet, Role};
+use fonts::{FontError, FontSet};
 use page::{Item, LaidOut, OutlineEntry, Page};
 use paper::{PT_PER_MM, PaperError, PaperSize};
-use paragraph::{Align, ParaSpec, TextLook};
 use shape::ShapeCache;
 
 /// Choices that are not part of the document or the theme.
@@ -76,19 +78,31 @@ pub fn typeset(
     let width = paper.width - inner - outer;
     let height = paper.height - top - bottom;
     let size = theme.text.size;
-    if width < size * 8.0 || height < size * theme.text.leading * 6.0 {
+    let cols = usize::from(pg.columns.clamp(1, 2));
+    let gutter = pg.gutter.max(0.0) * PT_PER_MM;
+    let col_width = if cols > 1 {
+        (width - gutter) / 2.0
+    } else {
+        width
+    };
+    if col_width < size * 8.0 || height < size * theme.text.leading * 6.0 {
         return Err(LayoutError::Margins(paper));
     }
     let (_, defs) = blocks::number_notes(&doc.blocks);
     let palette = ctx_palette(theme);
     let mut ctx = make_ctx(doc, assets, theme, height, warnings)?;
-    let env = Env {
+    let full = Env {
         left: 0.0,
         width,
         size,
         leading: size * theme.text.leading,
         list_depth: 0,
         indents: true,
+        italic: false,
+    };
+    let env = Env {
+        width: col_width,
+        ..full
     };
 
     let title = doc
@@ -97,7 +111,17 @@ pub fn typeset(
         .clone()
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "Untitled".into());
-    let mut elems = blocks::title_block(&mut ctx, &doc.meta, &title, &env);
+    let title_elems = blocks::title_block(&mut ctx, &doc.meta, &title, &full);
+    let spans = cols > 1
+        && title_elems.iter().map(|e| e.height).sum::<f32>() < height * 0.6;
+    let (head, mut elems) = if spans {
+        (title_elems, Vec::new())
+    } else if cols > 1 {
+        // Too tall to span the columns: set it in the first column instead.
+        (Vec::new(), blocks::title_block(&mut ctx, &doc.meta, &title, &env))
+    } else {
+        (Vec::new(), title_elems)
+    };
     let title_len = elems.len();
     // A first heading repeating the title is already in the title block.
     let body: &[Block] = match doc.blocks.first() {
@@ -108,6 +132,10 @@ pub fn typeset(
         }
         _ => &doc.blocks,
     };
+    if theme.headings.numbered {
+        ctx.numbers = model::numbering::section_numbers(body);
+    }
+    ctx.drop_cap_pending = theme.text.drop_cap >= 2;
     blocks::blocks(&mut ctx, body, &env, &mut elems);
 
     let mut note_map: HashMap<u32, Vec<Elem>> = HashMap::new();
@@ -172,11 +200,16 @@ pub fn typeset(
         }
     }
 
+    // Two columns: the title block spans them above the flow on the first page.
+    let head_height: f32 = head.iter().map(|e| e.height).sum();
     let geo = paginate::Geometry {
         height,
         note_sep: env.leading * 0.9,
+        short_height: height - head_height,
+        short_count: if head.is_empty() { 0 } else { cols },
     };
     let mut bodies = paginate::paginate(&elems, &note_map, geo);
+    let page_count = |bodies: &[paginate::PageBody]| bodies.len().div_ceil(cols);
     let toc_depth = if opts.toc_depth == 0 {
         2
     } else {
@@ -188,12 +221,12 @@ pub fn typeset(
         ContentsMode::Always => !toc.is_empty(),
         ContentsMode::Auto => {
             toc.iter().filter(|e| e.depth == 0).count() >= contents::AUTO_MIN_SECTIONS
-                && bodies.len() >= contents::AUTO_MIN_PAGES
+                && page_count(&bodies) >= contents::AUTO_MIN_PAGES
         }
     };
     if want_toc {
         // Room for the widest page number the contents could push the body to.
-        let digits = (bodies.len() + toc.len() + 1).to_string().len();
+        let digits = (page_count(&bodies) + toc.len() + 1).to_string().len();
         let with_contents = |ctx: &mut Ctx, pages: &HashMap<String, usize>| {
             let mut list = contents::elems(ctx, &toc, pages, digits, &env);
             let mut all = Vec::with_capacity(elems.len() + list.len());
@@ -208,28 +241,25 @@ pub fn typeset(
         };
         let trial = paginate::paginate(&with_contents(&mut ctx, &HashMap::new()), &note_map, geo);
         let mut pages = HashMap::new();
-        for (pi, pb) in trial.iter().enumerate() {
+        for (bi, pb) in trial.iter().enumerate() {
             for (h, _) in &pb.headings {
-                pages.entry(h.id.clone()).or_insert(pi + 1);
+                pages.entry(h.id.clone()).or_insert(bi / cols + 1);
             }
         }
         bodies = paginate::paginate(&with_contents(&mut ctx, &pages), &note_map, geo);
     }
+    if cols > 1 {
+        columns::balance_last_page(&mut bodies, cols, geo);
+    }
 
-    // Running heads: the title on left-hand pages, the current section on right-hand ones.
+    let author = doc.meta.byline().unwrap_or_default();
     let top_level = top_heading_level(body);
     let mut current: Option<String> = None;
-    let mut pages = Vec::with_capacity(bodies.len());
+    let mut pages = Vec::with_capacity(page_count(&bodies));
     let mut flat_outline: Vec<(u8, String, usize, f32)> = Vec::new();
-    let head_look = TextLook {
-        role: Role::Body,
-        size: size * 0.85,
-        bold: false,
-        italic: true,
-        color: palette.text,
-        tracking: 0.02,
-    };
-    for (pi, pb) in bodies.into_iter().enumerate() {
+    let mut chunks = bodies.into_iter().peekable();
+    let mut pi = 0;
+    while chunks.peek().is_some() {
         let number = pi + 1;
         let recto = number % 2 == 1;
         let left = if recto { inner } else { outer };
@@ -238,68 +268,87 @@ pub fn typeset(
             height: paper.height,
             items: Vec::new(),
         };
-        let first_section = pb
-            .headings
-            .iter()
-            .find(|(h, _)| Some(h.level) == top_level)
-            .map(|(h, _)| h.title.clone());
-        let section = first_section.clone().or_else(|| current.clone());
-        for (h, y) in &pb.headings {
-            flat_outline.push((h.level, h.title.clone(), pi, top + y));
-            if Some(h.level) == top_level {
-                current = Some(h.title.clone());
-            }
-        }
-        let notes_h = pb.notes_height(geo.note_sep);
-        for placed in pb.body {
-            page.items
-                .extend(paginate::items_at(placed.elem, left, top + placed.y));
-        }
-        if !pb.notes.is_empty() {
-            let mut y = top + height - notes_h;
-            let rule_y = y + geo.note_sep * 0.45;
-            page.items.push(Item::Line {
-                x1: left,
-                y1: rule_y,
-                x2: left + width.min(size * 8.0),
-                y2: rule_y,
-                thickness: 0.4,
-                color: palette.rule,
-            });
-            y += geo.note_sep;
-            for e in pb.notes {
+        let (col_top, col_height) = if pi == 0 && !head.is_empty() {
+            let mut y = top;
+            for e in &head {
                 let h = e.height;
-                page.items.extend(paginate::items_at(e, left, y));
+                page.items.extend(paginate::items_at(e.clone(), left, y));
                 y += h;
             }
+            (top + head_height, height - head_height)
+        } else {
+            (top, height)
+        };
+        let mut first_section = None;
+        let mut filled = 0;
+        for ci in 0..cols {
+            let Some(pb) = chunks.next() else { break };
+            if !pb.body.is_empty() {
+                filled += 1;
+            }
+            let x = left + ci as f32 * (col_width + gutter);
+            for (h, y) in &pb.headings {
+                flat_outline.push((h.level, h.title.clone(), pi, col_top + y));
+                if Some(h.level) == top_level {
+                    first_section.get_or_insert_with(|| h.title.clone());
+                    current = Some(h.title.clone());
+                }
+            }
+            let notes_h = pb.notes_height(geo.note_sep);
+            for placed in pb.body {
+                page.items
+                    .extend(paginate::items_at(placed.elem, x, col_top + placed.y));
+            }
+            if !pb.notes.is_empty() {
+                let mut y = col_top + col_height - notes_h;
+                let rule_y = y + geo.note_sep * 0.45;
+                page.items.push(Item::Line {
+                    x1: x,
+                    y1: rule_y,
+                    x2: x + col_width.min(size * 8.0),
+                    y2: rule_y,
+                    thickness: 0.4,
+                    color: palette.rule,
+                });
+                y += geo.note_sep;
+                for e in pb.notes {
+                    let h = e.height;
+                    page.items.extend(paginate::items_at(e, x, y));
+                    y += h;
+                }
+            }
+        }
+        if filled > 1 {
+            // A column rule, as on a printed news page.
+            let x = left + col_width + gutter / 2.0;
+            page.items.push(Item::Line {
+                x1: x,
+                y1: col_top,
+                x2: x,
+                y2: top + height,
+                thickness: 0.3,
+                color: palette.rule,
+            });
         }
         if pi > 0 {
-            let text = if recto {
-                section.unwrap_or_else(|| title.clone())
-            } else {
-                title.clone()
+            let section = first_section
+                .or_else(|| current.clone())
+                .unwrap_or_else(|| title.clone());
+            let f = frame::Frame {
+                number,
+                title: &title,
+                section: &section,
+                author: &author,
+                left,
+                width,
+                top,
+                bottom: top + height,
+                margin_bottom: bottom,
             };
-            let baseline = top - size * 1.8;
-            if let Some(items) = one_line(&mut ctx, &text, &head_look, width) {
-                page.items.extend(items.into_iter().map(|mut it| {
-                    blocks::shift_item(&mut it, left, baseline);
-                    it
-                }));
-            }
-            let folio_base = top + height + (bottom * 0.5).min(size * 2.4);
-            let folio_look = TextLook {
-                italic: false,
-                tracking: 0.0,
-                ..head_look
-            };
-            if let Some(items) = one_line(&mut ctx, &number.to_string(), &folio_look, width) {
-                page.items.extend(items.into_iter().map(|mut it| {
-                    blocks::shift_item(&mut it, left, folio_base);
-                    it
-                }));
-            }
+            frame::decorate(&mut ctx, &mut page, &f);
         }
         pages.push(page);
+        pi += 1;
     }
 
     if !ctx.missing.is_empty() {
@@ -363,37 +412,9 @@ fn make_ctx<'a>(
         missing: BTreeSet::new(),
         refs_placed: HashSet::new(),
         block_height,
+        numbers: HashMap::new(),
+        drop_cap_pending: false,
     })
-}
-
-/// A single centred line of `text`, shortened with an ellipsis if too long; items relative
-/// to the baseline.
-fn one_line(ctx: &mut Ctx, text: &str, look: &TextLook, width: f32) -> Option<Vec<Item>> {
-    let spec = ParaSpec {
-        look: *look,
-        leading: look.size * 1.2,
-        align: Align::Center,
-        hyphenate: false,
-        indent: 0.0,
-        width,
-    };
-    let mut words: Vec<&str> = text.split_whitespace().collect();
-    loop {
-        let mut t = words.join(" ");
-        if words.len() < text.split_whitespace().count() {
-            t.push('…');
-        }
-        let lines = paragraph::set_lines(ctx, &[Inline::text(t)], &spec);
-        if lines.len() <= 1 || words.len() <= 1 {
-            return lines.into_iter().next().map(|l| {
-                l.items
-                    .into_iter()
-                    .filter(|i| matches!(i, Item::Glyphs(_)))
-                    .collect()
-            });
-        }
-        words.pop();
-    }
 }
 
 fn collect_ids(blocks: &[Block], ids: &mut HashSet<String>) {
@@ -684,6 +705,7 @@ mod tests {
             leading: 15.4,
             list_depth: 0,
             indents: true,
+            italic: false,
         };
         let mut seed = 11;
         let mut elems = Vec::new();
@@ -702,10 +724,7 @@ mod tests {
                 elems.push(l);
             }
         }
-        let geo = paginate::Geometry {
-            height: 500.0,
-            note_sep: 14.0,
-        };
+        let geo = paginate::Geometry::uniform(500.0, 14.0);
         let pages = paginate::paginate(&elems, &HashMap::new(), geo);
         assert!(pages.len() > 5);
         // Map placed elements back to their lines by order.

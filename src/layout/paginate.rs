@@ -39,13 +39,29 @@ impl PageBody {
     }
 }
 
-/// Page geometry and the footnote separator's height.
+/// Column geometry and the footnote separator's height.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Geometry {
-    /// Text block height.
+    /// Column height (the text block's, with one column).
     pub height: f32,
     /// Space the rule above footnotes takes.
     pub note_sep: f32,
+    /// Height of the first `short_count` columns (below a spanning title block).
+    pub short_height: f32,
+    /// How many columns at the start are `short_height` tall.
+    pub short_count: usize,
+}
+
+impl Geometry {
+    /// Plain geometry: every column `height` tall.
+    pub fn uniform(height: f32, note_sep: f32) -> Geometry {
+        Geometry {
+            height,
+            note_sep,
+            short_height: height,
+            short_count: 0,
+        }
+    }
 }
 
 struct Pager<'a> {
@@ -59,6 +75,15 @@ struct Pager<'a> {
 }
 
 impl Pager<'_> {
+    /// Height of the column being filled.
+    fn height(&self) -> f32 {
+        if self.pages.len() < self.geo.short_count {
+            self.geo.short_height
+        } else {
+            self.geo.height
+        }
+    }
+
     fn notes_h(&self) -> f32 {
         self.cur.notes_height(self.geo.note_sep)
     }
@@ -82,7 +107,7 @@ impl Pager<'_> {
                 } else {
                     0.0
                 };
-            if rest.is_empty() && h <= self.geo.height * 0.5 {
+            if rest.is_empty() && h <= self.height() * 0.5 {
                 self.cur.notes.push(e);
             } else {
                 rest.push(e);
@@ -141,7 +166,7 @@ impl Pager<'_> {
                 0.0
             };
             if self.carried.is_empty()
-                && self.y + self.notes_h() + sep + n.height <= self.geo.height
+                && self.y + self.notes_h() + sep + n.height <= self.height()
             {
                 self.cur.notes.push(n);
             } else {
@@ -193,9 +218,9 @@ pub(crate) fn paginate(
         } else {
             0.0
         };
-        let fits = p.y + h + p.notes_h() + note_h + sep <= geo.height + 0.01
+        let fits = p.y + h + p.notes_h() + note_h + sep <= p.height() + 0.01
             && p.carried.is_empty()
-            || p.y + h + p.notes_h() <= geo.height + 0.01 && note_h == 0.0;
+            || p.y + h + p.notes_h() <= p.height() + 0.01 && note_h == 0.0;
         if fits {
             for e in chain {
                 p.place(e.clone());
@@ -211,7 +236,7 @@ pub(crate) fn paginate(
         let mut k = i;
         while k <= j {
             let e = &elems[k];
-            if !p.is_empty() && p.y + e.height + p.notes_h() > geo.height + 0.01 {
+            if !p.is_empty() && p.y + e.height + p.notes_h() > p.height() + 0.01 {
                 p.new_page();
             }
             p.place(e.clone());

@@ -672,8 +672,27 @@ impl RunSink {
 /// Largest adjustment ratio drawn in justified text (spaces at most 1.9× natural width).
 const MAX_STRETCH: f32 = 1.5;
 
+/// Room kept free at the start of a paragraph's first lines (for a drop cap).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Hang {
+    /// How many lines are shortened.
+    pub lines: usize,
+    /// By how much, in points, on the left.
+    pub width: f32,
+}
+
 /// Sets a paragraph of `inlines` as lines.
 pub(crate) fn set_lines(ctx: &mut Ctx, inlines: &[Inline], spec: &ParaSpec) -> Vec<LineOut> {
+    set_lines_hanging(ctx, inlines, spec, None)
+}
+
+/// Sets a paragraph whose first lines leave room at the left (`hang`).
+pub(crate) fn set_lines_hanging(
+    ctx: &mut Ctx,
+    inlines: &[Inline],
+    spec: &ParaSpec,
+    hang: Option<Hang>,
+) -> Vec<LineOut> {
     let mut flat = Flat {
         text: String::new(),
         spans: Vec::new(),
@@ -710,9 +729,9 @@ pub(crate) fn set_lines(ctx: &mut Ctx, inlines: &[Inline], spec: &ParaSpec) -> V
     if flat.text.is_empty() {
         return Vec::new();
     }
-    let mut lines = set_flat(ctx, &flat, spec, false);
+    let mut lines = set_flat(ctx, &flat, spec, hang, false);
     if lines.iter().any(|l| l.overfull) {
-        lines = set_flat(ctx, &flat, spec, true);
+        lines = set_flat(ctx, &flat, spec, hang, true);
         let sample: String = flat.text.chars().take(40).collect();
         let still = lines.iter().any(|l| l.overfull);
         ctx.warnings.push(if still {
@@ -726,7 +745,13 @@ pub(crate) fn set_lines(ctx: &mut Ctx, inlines: &[Inline], spec: &ParaSpec) -> V
     lines
 }
 
-fn set_flat(ctx: &mut Ctx, flat: &Flat, spec: &ParaSpec, emergency: bool) -> Vec<LineOut> {
+fn set_flat(
+    ctx: &mut Ctx,
+    flat: &Flat,
+    spec: &ParaSpec,
+    hang: Option<Hang>,
+    emergency: bool,
+) -> Vec<LineOut> {
     let mut b = Builder {
         ctx,
         spec: *spec,
@@ -738,6 +763,9 @@ fn set_flat(ctx: &mut Ctx, flat: &Flat, spec: &ParaSpec, emergency: bool) -> Vec
     let Builder { items, meta, .. } = b;
     let mut params = Params::new(spec.width);
     params.line_widths = LineWidths::uniform(spec.width);
+    if let Some(h) = hang {
+        params.line_widths.first = vec![(spec.width - h.width).max(spec.width * 0.3); h.lines];
+    }
     if spec.align != Align::Justify {
         params.tolerance = 10.0;
         params.pretolerance = -1.0;
@@ -756,7 +784,9 @@ fn set_flat(ctx: &mut Ctx, flat: &Flat, spec: &ParaSpec, emergency: bool) -> Vec
         }
     }
     let mut out = Vec::with_capacity(lines.len());
-    for line in &lines {
+    for (line_no, line) in lines.iter().enumerate() {
+        let hung = hang.filter(|h| line_no < h.lines).map_or(0.0, |h| h.width);
+        let measure = spec.width - hung;
         let mut sink = RunSink {
             items: Vec::new(),
             current: None,
@@ -873,11 +903,12 @@ fn set_flat(ctx: &mut Ctx, flat: &Flat, spec: &ParaSpec, emergency: bool) -> Vec
             });
         }
         let natural = x;
-        let shift = match spec.align {
-            Align::Center => ((spec.width - natural) / 2.0).max(0.0),
-            Align::Right => (spec.width - natural).max(0.0),
-            _ => 0.0,
-        };
+        let shift = hung
+            + match spec.align {
+                Align::Center => ((measure - natural) / 2.0).max(0.0),
+                Align::Right => (measure - natural).max(0.0),
+                _ => 0.0,
+            };
         if shift > 0.0 {
             for it in &mut items_out {
                 super::blocks::shift_item(it, shift, 0.0);

@@ -106,7 +106,7 @@ pub fn fill(template: &str, values: &[(&str, &str)]) -> String {
     for (k, v) in values {
         out = out.replace(&format!("{{{k}}}"), v);
     }
-    out.split_whitespace().collect::<Vec<_>>().join(" ")
+    out.trim().to_string()
 }
 
 #[cfg(test)]
