@@ -316,11 +316,31 @@ fn tools_present() -> bool {
 }
 
 fn run(inputs: &[(PathBuf, Option<&str>)]) {
+    run_themed(inputs, None);
+}
+
+fn run_themed(inputs: &[(PathBuf, Option<&str>)], theme: Option<&str>) {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut fails = Vec::new();
     for (i, (input, from)) in inputs.iter().enumerate() {
         let out = dir.path().join(format!("{i:03}.pdf"));
-        common::convert(input, *from, &out);
+        match theme {
+            None => common::convert(input, *from, &out),
+            Some(t) => {
+                let r = common::galley()
+                    .arg("convert")
+                    .arg(input)
+                    .args(["-q", "--theme", t, "-o"])
+                    .arg(&out)
+                    .output()
+                    .expect("run galley");
+                assert!(
+                    r.status.success(),
+                    "{t}: {}",
+                    String::from_utf8_lossy(&r.stderr)
+                );
+            }
+        }
         let format = from.and_then(Format::from_name);
         fails.extend(check(input, format, &out));
     }
@@ -343,6 +363,71 @@ fn samples_give_valid_pdfs() {
             .map(|s| (common::sample(s), None))
             .collect();
     run(&inputs);
+}
+
+/// Every built-in theme gives valid PDFs with every word of the samples, in order (two
+/// columns included).
+#[test]
+fn every_theme_gives_valid_pdfs() {
+    if !tools_present() {
+        return;
+    }
+    let inputs: Vec<(PathBuf, Option<&str>)> =
+        ["tide-clock.md", "field-guide.md", "harbour-news.txt"]
+            .iter()
+            .map(|s| (common::sample(s), None))
+            .collect();
+    for theme in galley::theme::builtin_names() {
+        run_themed(&inputs, Some(theme));
+    }
+}
+
+/// Latin, Greek, Cyrillic and Armenian in one article: every theme has a face for every
+/// character (no warning) and pdftotext gives each script back.
+#[test]
+fn mixed_scripts_render_in_every_theme() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join("scripts.md");
+    let lines = [
+        "Harbour notes: “quays” — and *tides*.",
+        "Ἡ θάλασσα καὶ ὁ λιμήν: **Ωκεανός** στο λιμάνι.",
+        "Приливы и отливы — *Мурманск* и Архангельск.",
+        "Ծովը և նավահանգիստը — **Երևան** և Գյումրի։",
+    ];
+    std::fs::write(&src, format!("# Scripts\n\n{}\n", lines.join("\n\n"))).expect("write");
+    for theme in galley::theme::builtin_names() {
+        let out = dir.path().join(format!("{theme}.pdf"));
+        let r = common::galley()
+            .arg("convert")
+            .arg(&src)
+            .args(["--theme", theme, "-o"])
+            .arg(&out)
+            .output()
+            .expect("run galley");
+        let stderr = String::from_utf8_lossy(&r.stderr);
+        assert!(r.status.success(), "{theme}: {stderr}");
+        assert!(!stderr.contains("no font"), "{theme}: {stderr}");
+        let Some(pdftotext) = common::pdf_tool("pdftotext") else {
+            continue;
+        };
+        let text = Command::new(pdftotext)
+            .args(["-enc", "UTF-8"])
+            .arg(&out)
+            .arg("-")
+            .output()
+            .expect("pdftotext");
+        let text = String::from_utf8_lossy(&text.stdout);
+        let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        for line in lines {
+            let plain = line.replace(['*'], "");
+            for word in plain.split_whitespace() {
+                assert!(
+                    flat.contains(word),
+                    "{theme}: '{word}' missing from\n{flat}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

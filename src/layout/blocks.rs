@@ -250,10 +250,11 @@ pub(crate) fn blocks(ctx: &mut Ctx, blocks: &[Block], env: &Env, out: &mut Vec<E
                 if !first {
                     push_gap(out, ctx.para_gap(env));
                 }
+                // A paragraph too short for the letter passes it on to the next one.
                 if ctx.drop_cap_pending && env.left == 0.0 && env.list_depth == 0 {
-                    ctx.drop_cap_pending = false;
                     let lines = usize::from(ctx.theme.text.drop_cap);
                     if let Some(elems) = super::dropcap::paragraph(ctx, content, env, lines) {
+                        ctx.drop_cap_pending = false;
                         out.extend(elems);
                         indent_next = true;
                         continue;
@@ -1035,11 +1036,27 @@ pub(crate) fn title_block(ctx: &mut Ctx, meta: &model::Meta, title: &str, env: &
         } else {
             (k.trim().to_string(), true, 0.0)
         };
-        let sp = spec(Role::Heading, s * 0.8, false, italic, p.accent, tracking, 1.3);
+        let sp = spec(
+            Role::Heading,
+            s * 0.8,
+            false,
+            italic,
+            p.accent,
+            tracking,
+            1.3,
+        );
         out.extend(ctx.text_elems(&[Inline::text(text)], &sp, env.left));
         push_gap(&mut out, s * 0.3);
     }
-    let sp = spec(Role::Heading, s * ts.size, ts.bold, false, p.heading, 0.0, 1.1);
+    let sp = spec(
+        Role::Heading,
+        s * ts.size,
+        ts.bold,
+        false,
+        p.heading,
+        0.0,
+        1.1,
+    );
     out.extend(ctx.text_elems(&[Inline::text(title)], &sp, env.left));
     if let Some(sub) = meta.subtitle.as_deref().filter(|x| !x.trim().is_empty()) {
         push_gap(&mut out, s * 0.5);

@@ -14,7 +14,11 @@ pub(crate) fn balance_last_page(bodies: &mut Vec<PageBody>, cols: usize, geo: Ge
     let start = (bodies.len() - 1) / cols * cols;
     let last = &bodies[start..];
     let movable = last.iter().all(|pb| {
-        pb.notes.is_empty() && pb.body.iter().all(|p| p.elem.repeat.is_none() && p.elem.notes.is_empty())
+        pb.notes.is_empty()
+            && pb
+                .body
+                .iter()
+                .all(|p| p.elem.repeat.is_none() && p.elem.notes.is_empty())
     });
     if !movable {
         return;

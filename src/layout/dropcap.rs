@@ -38,7 +38,10 @@ fn split_text(text: &str) -> Option<(String, &str)> {
     let mut chars = text.char_indices().peekable();
     // Opening quotes and similar punctuation travel with the letter.
     while let Some(&(i, c)) = chars.peek() {
-        if matches!(c, '"' | '\'' | '“' | '‘' | '„' | '«' | '‹' | '¿' | '¡' | '(' | '[') {
+        if matches!(
+            c,
+            '"' | '\'' | '“' | '‘' | '„' | '«' | '‹' | '¿' | '¡' | '(' | '['
+        ) {
             end = i + c.len_utf8();
             chars.next();
         } else {
@@ -70,7 +73,7 @@ fn is_mark(c: char) -> bool {
 }
 
 /// The paragraph's lines with a drop cap `lines` deep, or `None` when it has no initial
-/// (the caller then sets it normally).
+/// or is too short to hold the letter (the caller then sets it normally).
 pub(crate) fn paragraph(
     ctx: &mut Ctx,
     content: &[Inline],
@@ -119,6 +122,9 @@ pub(crate) fn paragraph(
     };
     let set = paragraph::set_lines_hanging(ctx, &rest, &spec, Some(hang));
     let n = set.len();
+    if n < lines {
+        return None;
+    }
     let baseline = paragraph::baseline_offset(ctx, &spec);
     let mut out: Vec<Elem> = set
         .into_iter()
@@ -131,8 +137,7 @@ pub(crate) fn paragraph(
             }
             e.notes = line.notes;
             // The lines beside the letter stay on its page; then widows and orphans.
-            e.keep_with_next =
-                i + 1 < lines.min(n) || n >= 2 && (i == 0 || i + 2 == n || line.hyphenated);
+            e.keep_with_next = i + 1 < lines || i + 2 == n || line.hyphenated;
             e.line_width = Some(line.width);
             e.baseline = Some(baseline);
             e
@@ -143,7 +148,10 @@ pub(crate) fn paragraph(
     // the first glyph of the line carries the initial (the PDF writer turns both into
     // ActualText spans).
     let mut carried = false;
-    if let Some(Item::Glyphs(r)) = first.items.iter_mut().find(|i| matches!(i, Item::Glyphs(_)))
+    if let Some(Item::Glyphs(r)) = first
+        .items
+        .iter_mut()
+        .find(|i| matches!(i, Item::Glyphs(_)))
         && let Some(g) = r.glyphs.first_mut()
     {
         g.text = format!("{initial}{}", g.text);
@@ -158,13 +166,6 @@ pub(crate) fn paragraph(
             }
         }
         first.items.insert(0, Item::Glyphs(r));
-    }
-    if n < lines {
-        // A short paragraph: keep the letter clear of what follows.
-        if let Some(last) = out.last_mut() {
-            last.keep_with_next = true;
-        }
-        out.push(Elem::new((lines - n) as f32 * env.leading));
     }
     Some(out)
 }

@@ -9,6 +9,7 @@
 pub(crate) mod blocks;
 pub(crate) mod columns;
 pub mod contents;
+pub(crate) mod coverage;
 pub(crate) mod dropcap;
 pub mod fonts;
 pub(crate) mod frame;
@@ -112,13 +113,15 @@ pub fn typeset(
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "Untitled".into());
     let title_elems = blocks::title_block(&mut ctx, &doc.meta, &title, &full);
-    let spans = cols > 1
-        && title_elems.iter().map(|e| e.height).sum::<f32>() < height * 0.6;
+    let spans = cols > 1 && title_elems.iter().map(|e| e.height).sum::<f32>() < height * 0.6;
     let (head, mut elems) = if spans {
         (title_elems, Vec::new())
     } else if cols > 1 {
         // Too tall to span the columns: set it in the first column instead.
-        (Vec::new(), blocks::title_block(&mut ctx, &doc.meta, &title, &env))
+        (
+            Vec::new(),
+            blocks::title_block(&mut ctx, &doc.meta, &title, &env),
+        )
     } else {
         (Vec::new(), title_elems)
     };
@@ -351,12 +354,8 @@ pub fn typeset(
         pi += 1;
     }
 
-    if !ctx.missing.is_empty() {
-        let list: String = ctx.missing.iter().take(20).collect();
-        ctx.warnings.push(format!(
-            "no font in the theme has these characters; they are drawn as boxes: {list}"
-        ));
-    }
+    let missing = coverage::missing_warnings(&theme.name, &ctx.missing);
+    ctx.warnings.extend(missing);
     let mut seen = HashSet::new();
     for w in ctx.warnings.drain(..) {
         if seen.insert(w.clone()) {
@@ -1016,5 +1015,177 @@ mod tests {
         // Auto: short documents go without.
         let short = md(&long_doc(3, false));
         assert!(contents_numbers(&set(&short, &Assets::default()).pages[0]).is_empty());
+    }
+
+    fn set_with(doc: &Document, theme: &Theme) -> LaidOut {
+        let mut w = Vec::new();
+        typeset(
+            doc,
+            &Assets::default(),
+            theme,
+            &LayoutOptions::default(),
+            &mut w,
+        )
+        .expect("typeset")
+    }
+
+    fn runs(p: &Page) -> impl Iterator<Item = &page::GlyphRun> {
+        p.items.iter().filter_map(|i| match i {
+            Item::Glyphs(r) => Some(r),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn newspaper_sets_two_columns_under_a_spanning_title() {
+        let theme = Theme::load("newspaper").expect("newspaper");
+        let doc =
+            md(&long_doc(30, false)
+                .replace("title: Test", "title: A Headline Long Enough To Span"));
+        let laid = set_with(&doc, &theme);
+        assert!(laid.pages.len() >= 2);
+        let paper = PaperSize::parse(&theme.page.size).expect("paper");
+        let pg = &theme.page;
+        let gutter = pg.gutter * PT_PER_MM;
+        let width = paper.width - (pg.margin_inner + pg.margin_outer) * PT_PER_MM;
+        let col = (width - gutter) / 2.0;
+        let (top, bottom) = (
+            pg.margin_top * PT_PER_MM,
+            paper.height - pg.margin_bottom * PT_PER_MM,
+        );
+        for (i, p) in laid.pages.iter().enumerate() {
+            let left = if i % 2 == 0 {
+                pg.margin_inner
+            } else {
+                pg.margin_outer
+            } * PT_PER_MM;
+            let (mut first, mut second) = (0, 0);
+            for r in runs(p).filter(|r| r.y > top && r.y < bottom) {
+                let right = run_right(r);
+                let size = theme.text.size;
+                if (r.size - size).abs() > 0.01 && r.size < size * 1.5 {
+                    continue; // footnotes, captions
+                }
+                if r.size > size * 2.0 {
+                    assert_eq!(i, 0, "headline only on the first page");
+                    continue;
+                }
+                if right <= left + col + 0.01 {
+                    first += 1;
+                } else {
+                    assert!(
+                        r.x >= left + col + gutter - 0.01 && right <= left + width + 0.01,
+                        "run at {}..{right} crosses the gutter on page {i}",
+                        r.x
+                    );
+                    second += 1;
+                }
+            }
+            assert!(first > 0 && second > 0, "page {i}: {first} / {second} runs");
+        }
+        // The headline spans both columns.
+        let headline = runs(&laid.pages[0])
+            .filter(|r| r.size > theme.text.size * 2.0)
+            .map(run_right)
+            .fold(0.0f32, f32::max);
+        assert!(
+            headline > pg.margin_inner * PT_PER_MM + col + gutter,
+            "{headline}"
+        );
+    }
+
+    #[test]
+    fn running_heads_and_feet_follow_the_templates() {
+        let mut theme = theme();
+        theme.page.header_verso = "{author} — {title}".into();
+        theme.page.header_recto = String::new();
+        theme.page.footer_verso = "p. {page}".into();
+        theme.page.footer_recto = "p. {page}".into();
+        let doc = md(&long_doc(12, false).replace("title: Test", "title: Test\nauthor: Ann Lee"));
+        let laid = set_with(&doc, &theme);
+        let (_, _, top, bottom) = block(0);
+        let outside = |p: &Page| -> (String, String) {
+            let pick = |f: &dyn Fn(f32) -> bool| {
+                runs(p)
+                    .filter(|r| f(r.y))
+                    .map(|r| r.glyphs.iter().map(|g| g.text.as_str()).collect::<String>())
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            (pick(&|y| y < top), pick(&|y| y > bottom))
+        };
+        let (head, foot) = outside(&laid.pages[1]);
+        assert!(head.contains("Ann") && head.contains("Test"), "{head}");
+        assert!(foot.contains("p.") && foot.contains('2'), "{foot}");
+        let (head, foot) = outside(&laid.pages[2]);
+        assert!(head.is_empty(), "{head}");
+        assert!(foot.contains('3'), "{foot}");
+        assert_eq!(outside(&laid.pages[0]), (String::new(), String::new()));
+    }
+
+    #[test]
+    fn drop_cap_spans_three_lines_and_keeps_the_word() {
+        let mut theme = theme();
+        theme.text.drop_cap = 3;
+        // A two-line paragraph is too short for the letter, which goes to the next one.
+        let mut seed = 5;
+        let body = format!(
+            "# Test\n\nShort opening line.\n\n{}\n\n{}\n",
+            words(&mut seed, 90),
+            words(&mut seed, 60)
+        );
+        let doc = md(&body);
+        let laid = set_with(&doc, &theme);
+        let size = theme.text.size;
+        let p = &laid.pages[0];
+        let big: Vec<&page::GlyphRun> = runs(p)
+            .filter(|r| r.size > size * 2.5 && r.size < size * 6.0)
+            .collect();
+        // The title is 2.2 em; the drop cap is larger still and alone.
+        let cap = big
+            .iter()
+            .max_by(|a, b| a.size.total_cmp(&b.size))
+            .expect("a drop cap");
+        assert!(cap.glyphs.iter().all(|g| g.text.is_empty()));
+        let leading = size * theme.text.leading;
+        // Lines beside the letter start to its right; the fourth returns to the margin.
+        let mut starts: Vec<(f32, f32)> = runs(p)
+            .filter(|r| (r.size - size).abs() < 0.01 && r.y > cap.y - 2.0 * leading - 0.5)
+            .map(|r| (r.y, r.x))
+            .collect();
+        starts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        starts.dedup_by(|a, b| (a.0 - b.0).abs() < 0.1);
+        assert!(starts.len() >= 4, "{starts:?}");
+        let (left, ..) = block(0);
+        for (y, x) in &starts[..3] {
+            assert!(
+                *x >= run_right(cap),
+                "line at {y} starts at {x}, inside the letter"
+            );
+        }
+        assert!((starts[3].1 - left).abs() < 0.5, "{:?}", starts[3]);
+        // The letter's baseline is the third line's.
+        assert!((starts[2].0 - cap.y).abs() < 0.5);
+        let first_word = runs(p)
+            .find(|r| (r.y - starts[0].0).abs() < 0.1 && (r.size - size).abs() < 0.01)
+            .and_then(|r| r.glyphs.first())
+            .map(|g| g.text.clone())
+            .unwrap_or_default();
+        assert!(first_word.chars().count() >= 2, "{first_word}");
+    }
+
+    #[test]
+    fn numbered_headings_number_text_contents_and_outline() {
+        let mut theme = theme();
+        theme.headings.numbered = true;
+        let doc = md(&long_doc(12, false));
+        let laid = set_with(&doc, &theme);
+        assert_eq!(laid.outline[0].title, "1\u{2002}Section 0");
+        assert_eq!(laid.outline[11].title, "12\u{2002}Section 11");
+        let all: String = laid.pages.iter().map(page_text).collect();
+        assert!(
+            all.contains("12\u{2002}Section"),
+            "number missing in the text"
+        );
     }
 }

@@ -165,8 +165,7 @@ impl Pager<'_> {
             } else {
                 0.0
             };
-            if self.carried.is_empty()
-                && self.y + self.notes_h() + sep + n.height <= self.height()
+            if self.carried.is_empty() && self.y + self.notes_h() + sep + n.height <= self.height()
             {
                 self.cur.notes.push(n);
             } else {

@@ -55,8 +55,18 @@ pub fn check(theme: &Theme) -> Result<(), String> {
     for (i, s) in theme.headings.sizes.iter().enumerate() {
         range(&format!("headings.sizes[{i}]"), *s, 0.5, 6.0)?;
     }
-    range("headings.space_before", theme.headings.space_before, 0.0, 10.0)?;
-    range("headings.space_after", theme.headings.space_after, 0.0, 10.0)?;
+    range(
+        "headings.space_before",
+        theme.headings.space_before,
+        0.0,
+        10.0,
+    )?;
+    range(
+        "headings.space_after",
+        theme.headings.space_after,
+        0.0,
+        10.0,
+    )?;
     range("title.size", theme.title.size, 1.0, 6.0)?;
     range("quote.indent", theme.quote.indent, 0.0, 10.0)?;
     range("quote.size", theme.quote.size, 0.5, 2.0)?;
@@ -117,7 +127,10 @@ mod tests {
     fn templates_name_bad_placeholders() {
         assert!(check_template("page.header_recto", "{section} · {page}").is_ok());
         let e = check_template("page.header_recto", "{chapter}").unwrap_err();
-        assert!(e.contains("page.header_recto") && e.contains("{chapter}"), "{e}");
+        assert!(
+            e.contains("page.header_recto") && e.contains("{chapter}"),
+            "{e}"
+        );
         assert!(check_template("k", "{title").is_err());
         assert_eq!(
             fill("{title} — {page}", &[("title", "Tide"), ("page", "3")]),

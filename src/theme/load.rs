@@ -498,7 +498,12 @@ mod tests {
         // The built-in and the user's file, both marked.
         assert_eq!(classic.len(), 2);
         assert!(classic.iter().all(|l| l.shadowing));
-        assert!(listed.iter().filter(|l| l.name != "classic").all(|l| !l.shadowing));
+        assert!(
+            listed
+                .iter()
+                .filter(|l| l.name != "classic")
+                .all(|l| !l.shadowing)
+        );
         assert!(listed.iter().all(|l| l.theme.is_ok()));
     }
 
