@@ -124,6 +124,12 @@ pub fn load_image(src: &str, base: Option<&Path>) -> Result<Asset, String> {
     identify(bytes)
 }
 
+/// The file a local image reference names, resolved against `base` (with the
+/// static-site `/img/…` convention); `None` for URLs.
+pub fn resolve_local(src: &str, base: Option<&Path>) -> Option<PathBuf> {
+    local_path(src, base)
+}
+
 fn local_path(src: &str, base: Option<&Path>) -> Option<PathBuf> {
     let raw = src.strip_prefix("file://").unwrap_or(src);
     if raw.contains("://") || raw.starts_with("mailto:") {

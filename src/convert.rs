@@ -150,6 +150,8 @@ pub struct Settings<'a> {
     pub paper: Option<PaperSize>,
     /// Whether the PDF gets a contents list.
     pub contents: layout::ContentsMode,
+    /// In a book's PDF, start every article on a right-hand page.
+    pub recto: bool,
 }
 
 /// Reads a source from a path (or standard input for `-` with its bytes given).
@@ -229,6 +231,7 @@ fn render_pdf(
         paper: settings.paper,
         contents: settings.contents,
         toc_depth: settings.toc_depth,
+        recto: settings.recto,
     };
     let laid = layout::typeset(doc, assets, settings.theme, &opts, warnings).map_err(|e| {
         ConvertError::Layout {

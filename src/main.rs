@@ -91,6 +91,9 @@ struct ConvertArgs {
     /// always or never.
     #[arg(long, value_name = "WHEN", default_value = "auto", value_parser = ["auto", "always", "never"])]
     contents: String,
+    /// In a book's PDF, start every article on a right-hand page.
+    #[arg(long)]
+    recto: bool,
     /// Print no warnings.
     #[arg(short, long)]
     quiet: bool,
@@ -230,6 +233,7 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         overrides: &overrides,
         source_date_epoch: source_date_epoch()?,
         toc_depth: args.toc_depth,
+        recto: args.recto,
         contents: match args.contents.as_str() {
             "always" => galley::layout::ContentsMode::Always,
             "never" => galley::layout::ContentsMode::Never,

@@ -49,6 +49,8 @@ pub(crate) struct Ctx<'a> {
     pub numbers: HashMap<String, String>,
     /// The next top-level paragraph opens with a drop cap.
     pub drop_cap_pending: bool,
+    /// Articles of a book start on right-hand pages.
+    pub recto: bool,
 }
 
 /// A heading as pagination sees it: for the outline and running heads.
@@ -83,6 +85,8 @@ pub(crate) struct Elem {
     pub baseline: Option<f32>,
     /// Starts a new page (after the contents, before a bundled article).
     pub break_before: bool,
+    /// With `break_before`: a right-hand page, leaving the left one blank if need be.
+    pub recto: bool,
 }
 
 impl Elem {
@@ -229,6 +233,11 @@ pub(crate) fn blocks(ctx: &mut Ctx, blocks: &[Block], env: &Env, out: &mut Vec<E
                 indent_next = false;
                 continue;
             }
+            Block::Article { id, meta } => {
+                article(ctx, id, meta, env, out);
+                indent_next = false;
+                continue;
+            }
             Block::Paragraph { content } => {
                 if let Some(img) = lone_image(content) {
                     if !first {
@@ -303,7 +312,10 @@ pub(crate) fn blocks(ctx: &mut Ctx, blocks: &[Block], env: &Env, out: &mut Vec<E
                     out.extend(elems);
                 }
             }
-            Block::Heading { .. } | Block::Paragraph { .. } | Block::FootnoteDef { .. } => {}
+            Block::Heading { .. }
+            | Block::Paragraph { .. }
+            | Block::FootnoteDef { .. }
+            | Block::Article { .. } => {}
         }
         push_gap(out, ctx.block_gap(env));
         indent_next = false;
@@ -405,6 +417,32 @@ fn heading(
         keep_with_next: true,
         ..Elem::space(after)
     });
+}
+
+/// One article of a book: a new page (a right-hand one with `recto`), its title block,
+/// and a mark for the outline, the contents and the running heads.
+fn article(ctx: &mut Ctx, id: &str, meta: &model::Meta, env: &Env, out: &mut Vec<Elem>) {
+    let title = meta
+        .title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "Untitled".into());
+    let mut elems = title_block(ctx, meta, &title, env);
+    if let Some(first) = elems.first_mut() {
+        first.break_before = true;
+        first.recto = ctx.recto;
+        first.items.push(Item::Dest {
+            name: id.to_string(),
+            y: 0.0,
+        });
+        first.heading = Some(HeadingMark {
+            level: 0,
+            id: id.to_string(),
+            title,
+        });
+    }
+    out.extend(elems);
+    ctx.drop_cap_pending = ctx.theme.text.drop_cap >= 2;
 }
 
 fn quote(ctx: &mut Ctx, inner: &[Block], env: &Env, out: &mut Vec<Elem>) {
@@ -1228,7 +1266,8 @@ pub(crate) fn number_notes(blocks: &[Block]) -> (HashMap<String, u32>, NoteList<
                 Block::FootnoteDef { .. }
                 | Block::Code { .. }
                 | Block::Rule
-                | Block::RawHtml { .. } => {}
+                | Block::RawHtml { .. }
+                | Block::Article { .. } => {}
             }
         }
     }

@@ -42,28 +42,41 @@ pub(crate) struct Entry {
     pub id: String,
 }
 
-/// The headings of `blocks` down to `max_depth` levels below the top one, in order.
+/// The headings of `blocks` down to `max_depth` levels below the top one, in order. In a
+/// book, articles are the top level and each article's headings nest below its title.
 pub(crate) fn entries(blocks: &[Block], max_depth: u8) -> Vec<Entry> {
-    let headings: Vec<(u8, &str, &[Inline])> = blocks
+    let book = blocks.iter().any(|b| matches!(b, Block::Article { .. }));
+    let top = blocks
         .iter()
         .filter_map(|b| match b {
-            Block::Heading { level, id, content } => Some((*level, id.as_str(), &content[..])),
+            Block::Heading { level, .. } => Some(*level),
             _ => None,
         })
-        .collect();
-    let Some(top) = headings.iter().map(|h| h.0).min() else {
-        return Vec::new();
-    };
-    headings
-        .into_iter()
-        .filter(|(level, ..)| level - top < max_depth.max(1))
-        .filter_map(|(level, id, content)| {
-            let title = model::plain_text(content).trim().to_string();
-            (!title.is_empty()).then(|| Entry {
-                depth: level - top,
-                title,
-                id: id.to_string(),
-            })
+        .min()
+        .unwrap_or(1);
+    let below = u8::from(book);
+    blocks
+        .iter()
+        .filter_map(|b| match b {
+            Block::Heading { level, id, content } => {
+                let title = model::plain_text(content).trim().to_string();
+                let depth = level - top + below;
+                (depth < max_depth.max(1) && !title.is_empty()).then(|| Entry {
+                    depth,
+                    title,
+                    id: id.clone(),
+                })
+            }
+            Block::Article { id, meta } => Some(Entry {
+                depth: 0,
+                title: meta
+                    .title
+                    .clone()
+                    .filter(|t| !t.trim().is_empty())
+                    .unwrap_or_else(|| "Untitled".into()),
+                id: id.clone(),
+            }),
+            _ => None,
         })
         .collect()
 }

@@ -42,6 +42,8 @@ pub struct LayoutOptions {
     pub contents: ContentsMode,
     /// Heading levels the contents list (0 means the default, 2).
     pub toc_depth: u8,
+    /// In a book, start every article on a right-hand page.
+    pub recto: bool,
 }
 
 /// Why a document could not be typeset.
@@ -138,7 +140,10 @@ pub fn typeset(
     if theme.headings.numbered {
         ctx.numbers = model::numbering::section_numbers(body);
     }
-    ctx.drop_cap_pending = theme.text.drop_cap >= 2;
+    // In a book each article sets its own drop cap (see `blocks::article`).
+    let book = body.iter().any(|b| matches!(b, Block::Article { .. }));
+    ctx.drop_cap_pending = theme.text.drop_cap >= 2 && !book;
+    ctx.recto = opts.recto && book;
     blocks::blocks(&mut ctx, body, &env, &mut elems);
 
     let mut note_map: HashMap<u32, Vec<Elem>> = HashMap::new();
@@ -210,6 +215,7 @@ pub fn typeset(
         note_sep: env.leading * 0.9,
         short_height: height - head_height,
         short_count: if head.is_empty() { 0 } else { cols },
+        columns: cols,
     };
     let mut bodies = paginate::paginate(&elems, &note_map, geo);
     let page_count = |bodies: &[paginate::PageBody]| bodies.len().div_ceil(cols);
@@ -222,6 +228,7 @@ pub fn typeset(
     let want_toc = match opts.contents {
         ContentsMode::Never => false,
         ContentsMode::Always => !toc.is_empty(),
+        ContentsMode::Auto if book => toc.iter().filter(|e| e.depth == 0).count() >= 2,
         ContentsMode::Auto => {
             toc.iter().filter(|e| e.depth == 0).count() >= contents::AUTO_MIN_SECTIONS
                 && page_count(&bodies) >= contents::AUTO_MIN_PAGES
@@ -286,7 +293,7 @@ pub fn typeset(
         let mut filled = 0;
         for ci in 0..cols {
             let Some(pb) = chunks.next() else { break };
-            if !pb.body.is_empty() {
+            if !pb.body.is_empty() || !pb.notes.is_empty() {
                 filled += 1;
             }
             let x = left + ci as f32 * (col_width + gutter);
@@ -333,7 +340,8 @@ pub fn typeset(
                 color: palette.rule,
             });
         }
-        if pi > 0 {
+        // Blank pages (before a right-hand start) carry no heads or folios.
+        if pi > 0 && filled > 0 {
             let section = first_section
                 .or_else(|| current.clone())
                 .unwrap_or_else(|| title.clone());
@@ -413,6 +421,7 @@ fn make_ctx<'a>(
         block_height,
         numbers: HashMap::new(),
         drop_cap_pending: false,
+        recto: false,
     })
 }
 
@@ -429,11 +438,13 @@ fn collect_ids(blocks: &[Block], ids: &mut HashSet<String>) {
     }
 }
 
+/// The level running heads follow: articles (0) in a book, else the top heading level.
 fn top_heading_level(blocks: &[Block]) -> Option<u8> {
     blocks
         .iter()
         .filter_map(|b| match b {
             Block::Heading { level, .. } => Some(*level),
+            Block::Article { .. } => Some(0),
             _ => None,
         })
         .min()
@@ -1187,5 +1198,79 @@ mod tests {
             all.contains("12\u{2002}Section"),
             "number missing in the text"
         );
+    }
+
+    fn book(recto: bool) -> LaidOut {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut sources = Vec::new();
+        for (i, n) in [3usize, 1, 2].iter().enumerate() {
+            let path = tmp.path().join(format!("{i}.md"));
+            let text = long_doc(*n, true).replace("title: Test", &format!("title: Article {i}"));
+            std::fs::write(&path, text).expect("write");
+            sources.push(crate::read::read_file(&path, Some(Format::Markdown)).expect("read"));
+        }
+        let meta = model::Meta {
+            title: Some("The Book".into()),
+            ..model::Meta::default()
+        };
+        let doc = crate::bundle::bundle(meta, sources);
+        let mut w = Vec::new();
+        let opts = LayoutOptions {
+            recto,
+            ..LayoutOptions::default()
+        };
+        typeset(&doc, &Assets::default(), &theme(), &opts, &mut w).expect("typeset")
+    }
+
+    #[test]
+    fn a_book_nests_articles_and_starts_each_on_a_new_page() {
+        let laid = book(false);
+        let titles: Vec<&str> = laid.outline.iter().map(|e| e.title.as_str()).collect();
+        assert_eq!(titles, vec!["Article 0", "Article 1", "Article 2"]);
+        assert_eq!(laid.outline[0].children.len(), 3);
+        assert_eq!(laid.outline[0].children[0].title, "Section 0");
+        let starts: Vec<usize> = (1..=3)
+            .map(|i| {
+                dest_page(&laid, &format!("article-{i}"))
+                    .expect("article")
+                    .0
+            })
+            .collect();
+        assert!(starts[0] > 0 && starts[0] < starts[1] && starts[1] < starts[2]);
+        for (i, &p) in starts.iter().enumerate() {
+            // The title block is the first thing on the page.
+            let (_, y) = dest_page(&laid, &format!("article-{}", i + 1)).expect("dest");
+            let (_, _, top, _) = block(p);
+            assert!(
+                (y - top).abs() < 1.0,
+                "article {i} starts at {y}, not the top"
+            );
+        }
+        // The contents on the first page list the three articles.
+        let text = page_text(&laid.pages[0]);
+        assert!(
+            text.contains("Article 0") && text.contains("Article 2"),
+            "{text}"
+        );
+        // Running heads: the book on the left, the article on the right.
+        let p = starts[0] + 1;
+        let head = page_text(&laid.pages[p]);
+        let want = if (p + 1) % 2 == 0 {
+            "The Book"
+        } else {
+            "Article 0"
+        };
+        assert!(head.contains(want), "page {p}: {head}");
+
+        let laid = book(true);
+        for i in 1..=3 {
+            let (p, _) = dest_page(&laid, &format!("article-{i}")).expect("article");
+            assert_eq!(
+                p % 2,
+                0,
+                "article {i} on page {} is not a right-hand page",
+                p + 1
+            );
+        }
     }
 }

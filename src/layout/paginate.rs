@@ -50,6 +50,8 @@ pub(crate) struct Geometry {
     pub short_height: f32,
     /// How many columns at the start are `short_height` tall.
     pub short_count: usize,
+    /// Columns per page, so a right-hand page can be found.
+    pub columns: usize,
 }
 
 impl Geometry {
@@ -60,6 +62,7 @@ impl Geometry {
             note_sep,
             short_height: height,
             short_count: 0,
+            columns: 1,
         }
     }
 }
@@ -202,8 +205,15 @@ pub(crate) fn paginate(
     let mut i = 0;
     let n = elems.len();
     while i < n {
-        if elems[i].break_before && !p.is_empty() {
-            p.new_page();
+        if elems[i].break_before {
+            if !p.is_empty() {
+                p.new_page();
+            }
+            // A right-hand page starts at an even count of columns (pages are 1-based).
+            let spread = 2 * geo.columns.max(1);
+            while elems[i].recto && p.pages.len() % spread != 0 {
+                p.new_page();
+            }
         }
         let mut j = i;
         while j + 1 < n && elems[j].keep_with_next {

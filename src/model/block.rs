@@ -53,6 +53,15 @@ pub enum Block {
         /// The markup, verbatim.
         html: String,
     },
+    /// The start of one article in a book of several: its own title block follows, and
+    /// the blocks up to the next `Article` are its body. Readers never produce it; the
+    /// bundler does.
+    Article {
+        /// Unique within the book, usable as a link target.
+        id: String,
+        /// The article's title, authors, date, source and the rest.
+        meta: Box<super::Meta>,
+    },
 }
 
 /// A list and its items.
@@ -160,7 +169,7 @@ impl Block {
                     visit_inline_images(&cell.content, f);
                 }
             }
-            Block::Code { .. } | Block::Rule | Block::RawHtml { .. } => {}
+            Block::Code { .. } | Block::Rule | Block::RawHtml { .. } | Block::Article { .. } => {}
         }
     }
 }

@@ -9,22 +9,29 @@ use super::Block;
 pub const MAX_DEPTH: usize = 3;
 
 /// Numbers for the headings among `blocks` (top-level blocks only), by heading id.
-/// Levels are counted from the shallowest heading present; headings more than
+/// Levels are counted from the shallowest heading present and restart at each article of a
+/// book; headings more than
 /// [`MAX_DEPTH`] levels down stay unnumbered. A skipped level counts as 1 (h2 → h4 gives 1.1.1).
 pub fn section_numbers(blocks: &[Block]) -> HashMap<String, String> {
-    let levels: Vec<(u8, &str)> = blocks
+    // `None` marks the start of an article of a book: numbering starts again.
+    let levels: Vec<Option<(u8, &str)>> = blocks
         .iter()
         .filter_map(|b| match b {
-            Block::Heading { level, id, .. } => Some((*level, id.as_str())),
+            Block::Heading { level, id, .. } => Some(Some((*level, id.as_str()))),
+            Block::Article { .. } => Some(None),
             _ => None,
         })
         .collect();
-    let Some(top) = levels.iter().map(|l| l.0).min() else {
+    let Some(top) = levels.iter().flatten().map(|l| l.0).min() else {
         return HashMap::new();
     };
     let mut counters = [0u32; MAX_DEPTH];
     let mut out = HashMap::new();
-    for (level, id) in levels {
+    for item in levels {
+        let Some((level, id)) = item else {
+            counters = [0; MAX_DEPTH];
+            continue;
+        };
         let depth = usize::from(level - top);
         if depth >= MAX_DEPTH {
             continue;

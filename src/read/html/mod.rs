@@ -557,7 +557,7 @@ fn push_block_text(block: &Block, out: &mut String, depth: usize) {
             }
             inl(&t.caption, out);
         }
-        Block::Rule | Block::RawHtml { .. } => {}
+        Block::Rule | Block::RawHtml { .. } | Block::Article { .. } => {}
     }
 }
 

@@ -871,7 +871,7 @@ fn flatten_blocks(blocks: Vec<Block>, out: &mut Vec<Inline>) {
                     }
                 }
             }
-            Block::Rule | Block::RawHtml { .. } => {}
+            Block::Rule | Block::RawHtml { .. } | Block::Article { .. } => {}
         }
     }
     normalize(out);

@@ -86,7 +86,7 @@ impl CharUse {
                     }
                     self.inlines(&t.caption);
                 }
-                Block::Rule => {}
+                Block::Rule | Block::Article { .. } => {}
                 Block::RawHtml { html } => self
                     .text
                     .extend(crate::write::raw_html::text_of(html).chars()),

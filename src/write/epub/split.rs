@@ -104,7 +104,7 @@ fn estimate(block: &Block) -> usize {
             .chain(t.rows.iter().flatten())
             .map(|c| 10 + inl(&c.content))
             .sum(),
-        Block::Rule => 0,
+        Block::Rule | Block::Article { .. } => 0,
         Block::RawHtml { html } => html.len(),
     }
 }
@@ -154,7 +154,8 @@ pub fn note_refs(blocks: &[Block], out: &mut Vec<String>) {
             Block::FootnoteDef { .. }
             | Block::Code { .. }
             | Block::Rule
-            | Block::RawHtml { .. } => {}
+            | Block::RawHtml { .. }
+            | Block::Article { .. } => {}
         }
     }
 }

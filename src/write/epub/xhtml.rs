@@ -132,7 +132,7 @@ impl<'a> Renderer<'a> {
             Block::Figure(fig) => self.figure(fig, out),
             Block::Table(table) => self.table(table, out),
             Block::Rule => out.push_str("<hr/>\n"),
-            Block::FootnoteDef { .. } => {}
+            Block::FootnoteDef { .. } | Block::Article { .. } => {}
             Block::RawHtml { html } => {
                 let text = raw_html::text_of(html);
                 if !text.is_empty() {
