@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod convert;
+pub mod fetch;
 pub mod font;
 pub mod layout;
 pub mod model;
