@@ -2,11 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::assets::{self, Assets};
+use crate::assets::{self, Assets, ImageOptions, process};
+use crate::fetch::{FetchError, Fetcher};
 use crate::layout::paper::PaperSize;
 use crate::layout::{self, LayoutError, LayoutOptions};
 use crate::model::{Document, date};
-use crate::read::{self, Format, ReadError, Source};
+use crate::read::{self, Format, ReadError, Source, WebPage};
 use crate::theme::Theme;
 use crate::write::epub::{self, EpubError, EpubOptions};
 use crate::write::output::{self, OutputError};
@@ -79,6 +80,9 @@ pub enum ConvertError {
     /// Reading the source failed.
     #[error(transparent)]
     Read(#[from] ReadError),
+    /// Fetching a web page failed.
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
     /// An override was unusable.
     #[error("{0}")]
     BadOption(String),
@@ -152,6 +156,10 @@ pub struct Settings<'a> {
     pub contents: layout::ContentsMode,
     /// In a book's PDF, start every article on a right-hand page.
     pub recto: bool,
+    /// Client for remote images; `None` is offline (`--offline`).
+    pub fetcher: Option<&'a Fetcher>,
+    /// Convert every image to grayscale (`--grayscale`).
+    pub grayscale: bool,
 }
 
 /// Reads a source from a path (or standard input for `-` with its bytes given).
@@ -171,6 +179,40 @@ pub fn read_input(
     }
 }
 
+/// Fetches a web page (`fetcher` `None` means offline: an error) and reads it. The page's
+/// final URL resolves its links and images; `retrieved` (Unix seconds, e.g. from
+/// `SOURCE_DATE_EPOCH`) becomes the retrieval date shown on the title block.
+pub fn read_url(
+    url: &str,
+    fetcher: Option<&Fetcher>,
+    opts: &read::ReadOptions,
+    retrieved: i64,
+) -> Result<Source, ConvertError> {
+    let fetcher = fetcher.ok_or_else(|| FetchError::Offline {
+        url: url.to_string(),
+    })?;
+    let page = fetcher.page(url)?;
+    let charset = page.charset();
+    let media_type = page.media_type();
+    let web = WebPage {
+        url: &page.url,
+        bytes: &page.body,
+        charset: charset.as_deref(),
+        media_type: media_type.as_deref(),
+    };
+    let mut source = read::read_web(&web, opts)?;
+    let meta = &mut source.document.meta;
+    if meta.source_url.is_none() {
+        meta.source_url = Some(page.url.clone());
+    }
+    let day = date::DateTime {
+        time: None,
+        ..date::DateTime::from_unix(retrieved)
+    };
+    meta.retrieved = Some(day.to_iso());
+    Ok(source)
+}
+
 /// Converts a read source and returns the output bytes; warnings are appended to `warnings`.
 pub fn render(
     mut source: Source,
@@ -180,14 +222,33 @@ pub fn render(
 ) -> Result<Vec<u8>, ConvertError> {
     apply_overrides(&mut source.document, settings.overrides)?;
     let doc = &source.document;
-    let assets = Assets::load(doc, source.base_dir.as_deref(), &source.name, warnings);
-    let cover =
-        match &settings.overrides.cover {
-            Some(path) => Some(assets::load_image(&path.to_string_lossy(), None).map_err(
-                |why| ConvertError::BadOption(format!("--cover {}: image {why}", path.display())),
-            )?),
-            None => None,
-        };
+    let max_side = match format {
+        OutputFormat::Epub => process::EPUB_MAX_SIDE,
+        OutputFormat::Pdf => process::PDF_MAX_SIDE,
+    };
+    let image_opts = ImageOptions {
+        fetcher: settings.fetcher,
+        no_local_files: source.url.is_some(),
+        max_side: Some(max_side),
+        grayscale: settings.grayscale,
+    };
+    let assets = Assets::load_with(
+        doc,
+        source.base_dir.as_deref(),
+        &source.name,
+        &image_opts,
+        warnings,
+    );
+    let cover = match &settings.overrides.cover {
+        Some(path) => Some(
+            assets::load_image(&path.to_string_lossy(), None)
+                .and_then(|a| process::adjust(a, Some(max_side), settings.grayscale))
+                .map_err(|why| {
+                    ConvertError::BadOption(format!("--cover {}: image {why}", path.display()))
+                })?,
+        ),
+        None => None,
+    };
     // Writers do not know the source's name; their warnings get it here.
     let mut writer_warnings = Vec::new();
     let warnings_out = warnings;

@@ -6,6 +6,7 @@
 pub mod assets;
 pub mod bundle;
 pub mod convert;
+pub mod fetch;
 pub mod font;
 pub mod layout;
 pub mod model;

@@ -8,6 +8,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 
 use galley::convert::{self, OutputFormat, Overrides, Settings};
+use galley::fetch::{self, FetchOptions, Fetcher};
 use galley::layout::paper::PaperSize;
 use galley::read::{Format, Source};
 use galley::theme::source::{Origin, Sources};
@@ -17,7 +18,7 @@ use galley::theme::{self, Theme};
 #[derive(Parser)]
 #[command(name = "galley", version, about, long_about = None)]
 #[command(
-    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  galley convert post.md -o post.pdf --paper a4   typeset for print\n  galley convert post.md --to epub,pdf        writes post.epub and post.pdf\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes\n  galley theme new mine                  writes mine.toml, a starter theme to edit"
+    after_help = "Examples:\n  galley convert post.md                 writes post.epub next to post.md\n  galley convert https://example.com/story   fetches the article, writes <title>.epub\n  galley convert story.txt -o story.epub --title \"A Better Title\"\n  galley convert post.md -o post.pdf --paper a4   typeset for print\n  galley convert post.md --to epub,pdf        writes post.epub and post.pdf\n  cat post.md | galley convert - -o post.epub\n  galley dump --json post.md             prints the document model\n  galley themes                          lists the themes\n  galley theme new mine                  writes mine.toml, a starter theme to edit"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -48,7 +49,7 @@ enum ThemeCommand {
 
 #[derive(Args)]
 struct ConvertArgs {
-    /// Input files (.md, .markdown, .txt, .html); `-` reads standard input (Markdown unless --from says otherwise).
+    /// Input files (.md, .markdown, .txt, .html) or web addresses (http://, https://); `-` reads standard input (Markdown unless --from says otherwise).
     #[arg(required = true, value_name = "INPUT")]
     inputs: Vec<PathBuf>,
     /// Output file; its extension (.epub, .pdf) picks the format. Default: the input's name with .epub, next to the input.
@@ -94,6 +95,15 @@ struct ConvertArgs {
     /// In a book's PDF, start every article on a right-hand page.
     #[arg(long)]
     recto: bool,
+    /// No network access: web address inputs are errors, remote images show their alt text.
+    #[arg(long)]
+    offline: bool,
+    /// Allow fetching from loopback, private and link-local addresses (refused by default).
+    #[arg(long)]
+    allow_private: bool,
+    /// Convert every image to grayscale (for e-ink readers).
+    #[arg(long)]
+    grayscale: bool,
     /// Print no warnings.
     #[arg(short, long)]
     quiet: bool,
@@ -228,10 +238,17 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         date: args.date.clone(),
         cover: args.cover.clone(),
     };
+    let fetcher = (!args.offline).then(|| {
+        Fetcher::new(FetchOptions {
+            allow_private: args.allow_private,
+            ..FetchOptions::default()
+        })
+    });
+    let source_date_epoch = source_date_epoch()?;
     let settings = Settings {
         theme: &theme,
         overrides: &overrides,
-        source_date_epoch: source_date_epoch()?,
+        source_date_epoch,
         toc_depth: args.toc_depth,
         recto: args.recto,
         contents: match args.contents.as_str() {
@@ -240,6 +257,8 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
             _ => galley::layout::ContentsMode::Auto,
         },
         paper,
+        fetcher: fetcher.as_ref(),
+        grayscale: args.grayscale,
     };
     let inputs: Vec<PathBuf> = args
         .inputs
@@ -250,14 +269,33 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     let mut failures = 0;
     for input in &args.inputs {
         let is_stdin = input.as_os_str() == "-";
-        let outputs = output_for(input, args.output.as_deref(), to.as_deref())?;
+        let url = input.to_str().filter(|s| fetch::is_web_url(s));
+        // A web page's output is named after its title, known only once it is read.
+        let outputs = match url {
+            Some(_) => None,
+            None => Some(output_for(input, args.output.as_deref(), to.as_deref())?),
+        };
         let result = (|| -> Result<()> {
             let stdin = if is_stdin { Some(read_stdin()?) } else { None };
             let read_opts = galley::read::ReadOptions {
                 format: from,
                 no_extract: args.no_extract,
             };
-            let source = convert::read_input(input, stdin.as_deref(), &read_opts)?;
+            let source = match url {
+                Some(u) => {
+                    let now = source_date_epoch.unwrap_or_else(unix_now);
+                    convert::read_url(u, settings.fetcher, &read_opts, now)?
+                }
+                None => convert::read_input(input, stdin.as_deref(), &read_opts)?,
+            };
+            let outputs = match outputs {
+                Some(o) => o,
+                None => output_for(
+                    &web_output_stem(&source),
+                    args.output.as_deref(),
+                    to.as_deref(),
+                )?,
+            };
             let n = outputs.len();
             let mut source = Some(source);
             for (i, (out, format)) in outputs.iter().enumerate() {
@@ -265,13 +303,7 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
                 let src = if i + 1 == n {
                     source.take()
                 } else {
-                    source.as_ref().map(|s| Source {
-                        name: s.name.clone(),
-                        path: s.path.clone(),
-                        base_dir: s.base_dir.clone(),
-                        encoding: s.encoding,
-                        document: s.document.clone(),
-                    })
+                    source.clone()
                 };
                 if let Some(src) = src {
                     write_one(src, *format, out, &settings, &inputs, args.quiet)?;
@@ -291,6 +323,53 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         bail!("{failures} of {} inputs failed", args.inputs.len());
     }
     Ok(())
+}
+
+/// Seconds since the Unix epoch, now (0 if the clock is before 1970).
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Default output path (without extension) for a fetched page, in the current folder:
+/// a slug of its title, else of the URL's last path segment, else `article`.
+fn web_output_stem(source: &Source) -> PathBuf {
+    // Heading ids may not start with a digit; file names may.
+    fn slugify(text: &str) -> String {
+        let s = galley::model::slug::slugify(text);
+        match s.strip_prefix("s-") {
+            Some(rest) if rest.starts_with(|c: char| c.is_numeric()) => rest.to_string(),
+            _ => s,
+        }
+    }
+    let from_title = source
+        .document
+        .meta
+        .title
+        .as_deref()
+        .filter(|t| t.chars().any(char::is_alphanumeric))
+        .map(slugify);
+    let from_url = || {
+        let url = source.url.as_deref().unwrap_or(&source.name);
+        let path = url.split(['?', '#']).next().unwrap_or(url);
+        let after_host = path.splitn(4, '/').nth(3).unwrap_or("");
+        let last = after_host
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or("");
+        let last = last.rsplit_once('.').map_or(last, |(stem, _)| stem);
+        let decoded = galley::assets::percent_decode(last);
+        decoded
+            .chars()
+            .any(char::is_alphanumeric)
+            .then(|| slugify(&decoded))
+    };
+    let stem = from_title
+        .or_else(from_url)
+        .unwrap_or_else(|| "article".into());
+    PathBuf::from(format!("{stem}.html"))
 }
 
 /// Converts one source to one format and writes it (`-` for standard output).

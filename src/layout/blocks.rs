@@ -1138,6 +1138,10 @@ pub(crate) fn title_block(ctx: &mut Ctx, meta: &model::Meta, title: &str, env: &
         let sp = spec(Role::Body, s * 0.8, false, false, p.rule, 0.0, 1.3);
         out.extend(ctx.text_elems(&inl, &sp, env.left));
     }
+    if let Some(label) = meta.retrieved_label() {
+        let sp = spec(Role::Body, s * 0.8, false, false, p.rule, 0.0, 1.3);
+        out.extend(ctx.text_elems(&[Inline::text(label)], &sp, env.left));
+    }
     push_gap(&mut out, s * 0.8);
     let mut rule = Elem::new(s * 1.6);
     let (w, thickness) = match ts.rule {

@@ -28,6 +28,9 @@ pub struct Meta {
     /// Where the article was published (URL).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_url: Option<String>,
+    /// When the article was fetched from the web, ISO 8601 (`YYYY-MM-DD`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retrieved: Option<String>,
     /// Cover image location, as written in the source.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cover: Option<String>,
@@ -53,6 +56,12 @@ impl Meta {
             [one] => Some(one.clone()),
             [init @ .., last] => Some(format!("{} and {}", init.join(", "), last)),
         }
+    }
+
+    /// The title block's retrieval line, "Retrieved 5 March 2024", when the article was fetched.
+    pub fn retrieved_label(&self) -> Option<String> {
+        let d = self.retrieved.as_deref().filter(|d| !d.trim().is_empty())?;
+        Some(format!("Retrieved {}", super::date::display(d)))
     }
 }
 

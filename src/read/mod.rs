@@ -119,7 +119,7 @@ pub struct ReadOptions {
 pub const MAX_SOURCE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A source read into the model, with what is needed to find its images.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Source {
     /// The source as the user named it (for messages).
     pub name: String,
@@ -127,6 +127,8 @@ pub struct Source {
     pub path: Option<PathBuf>,
     /// Folder that relative image paths are resolved against.
     pub base_dir: Option<PathBuf>,
+    /// The URL the source was fetched from (after redirects), for web pages read over HTTP.
+    pub url: Option<String>,
     /// The charset the bytes were decoded from.
     pub encoding: &'static str,
     /// The document.
@@ -199,8 +201,69 @@ pub fn read_bytes_with(
     format: Format,
     opts: &ReadOptions,
 ) -> Result<Source, ReadError> {
-    let declared = match format {
-        Format::Html => html::declared_charset(bytes),
+    read_decoded(name, bytes, format, opts, None, None)
+}
+
+/// A page fetched over HTTP, as the reader needs it.
+#[derive(Debug, Clone, Copy)]
+pub struct WebPage<'a> {
+    /// The final URL (after redirects): names the source and resolves relative links.
+    pub url: &'a str,
+    /// The body.
+    pub bytes: &'a [u8],
+    /// The `charset` of the `Content-Type` header, if any.
+    pub charset: Option<&'a str>,
+    /// The media type of the `Content-Type` header (`text/html`), if any.
+    pub media_type: Option<&'a str>,
+}
+
+impl Format {
+    /// The format a `Content-Type` media type implies; `None` for HTML and unknown types,
+    /// which are read as HTML.
+    pub fn from_media_type(media_type: &str) -> Option<Format> {
+        match media_type.trim().to_ascii_lowercase().as_str() {
+            "text/plain" => Some(Format::Text),
+            "text/markdown" | "text/x-markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
+/// Reads a fetched web page. The charset is the HTTP header's, else the BOM's or
+/// `<meta charset>`'s, else a guess; the format is `--from`'s, else the media type's, else HTML.
+pub fn read_web(page: &WebPage, opts: &ReadOptions) -> Result<Source, ReadError> {
+    let format = opts
+        .format
+        .or_else(|| page.media_type.and_then(Format::from_media_type))
+        .unwrap_or(Format::Html);
+    let mut source = read_decoded(
+        page.url,
+        page.bytes,
+        format,
+        opts,
+        page.charset,
+        Some(page.url),
+    )?;
+    source.url = Some(page.url.to_string());
+    Ok(source)
+}
+
+/// Decodes (with the header charset `http_charset`, if any) and reads; `url` is the page's
+/// address for resolving relative references in HTML.
+fn read_decoded(
+    name: &str,
+    bytes: &[u8],
+    format: Format,
+    opts: &ReadOptions,
+    http_charset: Option<&str>,
+    url: Option<&str>,
+) -> Result<Source, ReadError> {
+    // A label encoding_rs does not know is no declaration; the page's own may still be.
+    let http_charset =
+        http_charset.filter(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()).is_some());
+    let declared = match (http_charset, format) {
+        (Some(c), _) => Some(c.to_string()),
+        (None, Format::Html) => html::declared_charset(bytes),
         _ => None,
     };
     let decoded = decode::decode_with_hint(bytes, declared.as_deref()).map_err(|source| {
@@ -225,7 +288,7 @@ pub fn read_bytes_with(
         Format::Html => {
             let options = html::HtmlOptions {
                 extract: !opts.no_extract,
-                url: None,
+                url: url.map(str::to_string),
             };
             html::read(&decoded.text, &options).map_err(|source| ReadError::Html {
                 name: name.to_string(),
@@ -237,6 +300,7 @@ pub fn read_bytes_with(
         name: name.to_string(),
         path: None,
         base_dir: None,
+        url: None,
         encoding: decoded.encoding,
         document,
     })

@@ -17,11 +17,14 @@ fn missing(what: &str) -> Option<PathBuf> {
     None
 }
 
-/// A folder or file of `../shared/corpus`, or `None` (skip) when absent.
+/// A folder or file of `../shared/corpus` (or of `$GALLEY_CORPUS`, for checkouts elsewhere),
+/// or `None` (skip) when absent.
 pub fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus")
-        .join(rel);
+    let root = std::env::var_os("GALLEY_CORPUS").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"),
+        PathBuf::from,
+    );
+    let p = root.join(rel);
     if p.exists() {
         Some(p)
     } else {

@@ -5,7 +5,7 @@
 //! `lang`), read before extraction because extraction strips scripts and the head.
 
 mod meta;
-mod url;
+pub(crate) mod url;
 mod walk;
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! reference resolution, not the full WHATWG parser.
 
 /// Whether `s` starts with a URL scheme (`https:`, `data:`, `mailto:`, …).
-pub(super) fn has_scheme(s: &str) -> bool {
+pub(crate) fn has_scheme(s: &str) -> bool {
     let Some(colon) = s.find(':') else {
         return false;
     };
@@ -15,13 +15,13 @@ pub(super) fn has_scheme(s: &str) -> bool {
 }
 
 /// Whether `s` is an absolute `http(s)` URL.
-pub(super) fn is_web_url(s: &str) -> bool {
+pub(crate) fn is_web_url(s: &str) -> bool {
     let lower = s.get(..8).unwrap_or(s).to_ascii_lowercase();
     lower.starts_with("http://") || lower.starts_with("https://")
 }
 
 /// `reference` resolved against `base`; `None` when it is relative and there is no usable base.
-pub(super) fn resolve(base: Option<&str>, reference: &str) -> Option<String> {
+pub(crate) fn resolve(base: Option<&str>, reference: &str) -> Option<String> {
     let reference = reference.trim();
     if reference.is_empty() {
         return None;

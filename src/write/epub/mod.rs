@@ -126,9 +126,11 @@ pub fn write(
     // Fonts and stylesheet.
     let byline = meta.byline();
     let date_display = meta.date.as_deref().map(date::display);
+    let retrieved = meta.retrieved_label();
     let extra: Vec<&str> = [
         byline.as_deref(),
         date_display.as_deref(),
+        retrieved.as_deref(),
         Some("By Contents"),
     ]
     .into_iter()
@@ -399,6 +401,21 @@ fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &
             r.inlines(&inline, out);
         }
         out.push_str("</p>\n");
+    }
+    if let (Some(label), Some(d)) = (m.retrieved_label(), m.retrieved.as_deref()) {
+        match date::normalize(d) {
+            Some(iso) => {
+                let _ = writeln!(
+                    out,
+                    "<p class=\"source\">Retrieved <time datetime=\"{}\">{}</time></p>",
+                    escape(&iso),
+                    escape(&date::display(d))
+                );
+            }
+            None => {
+                let _ = writeln!(out, "<p class=\"source\">{}</p>", escape(&label));
+            }
+        }
     }
     out.push_str("<hr/>\n</header>\n");
 }

@@ -1,18 +1,26 @@
 //! Images a document refers to, loaded once and shared by every writer.
 //!
-//! Missing or broken images are not errors: they are reported as warnings and
-//! writers show the alt text instead.
+//! Missing, broken, oversized or (offline) remote images are not errors: they are reported
+//! as warnings and writers show the alt text instead. Images are fetched ([`remote`]),
+//! checked and prepared for the reader ([`process`]: downscaling, grayscale) and stored once
+//! per distinct content.
+
+pub mod process;
+mod remote;
 
 use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use sha2::{Digest, Sha256};
+
+use crate::fetch::Fetcher;
 use crate::model::Document;
+
+pub use process::{MAX_DIMENSION, MAX_PIXELS};
 
 /// Largest image file accepted, so a hostile file cannot exhaust memory.
 const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
-/// Largest width or height accepted.
-const MAX_DIMENSION: u32 = 20_000;
 
 /// A loaded image, ready to embed.
 #[derive(Debug, Clone)]
@@ -29,40 +37,92 @@ pub struct Asset {
     pub height: u32,
 }
 
+/// How a document's images are found and prepared.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ImageOptions<'a> {
+    /// Client for `http(s)` images; `None` is offline: remote images show their alt text.
+    pub fetcher: Option<&'a Fetcher>,
+    /// Refuse local paths and `file:` URLs (for pages fetched from the web, whose image
+    /// references must not read files on this machine).
+    pub no_local_files: bool,
+    /// Longest side, in pixels, beyond which images are downscaled; `None` keeps sizes.
+    pub max_side: Option<u32>,
+    /// Convert every raster image to grayscale (for e-ink readers).
+    pub grayscale: bool,
+}
+
 /// The images of one document, keyed by `src` as written; identical files are stored once.
 #[derive(Debug, Default)]
 pub struct Assets {
     by_src: HashMap<String, usize>,
+    by_hash: HashMap<[u8; 32], usize>,
     items: Vec<Asset>,
 }
 
 impl Assets {
-    /// Loads every image of `doc`, resolving relative paths against `base`.
-    /// `origin` names the document in warnings.
+    /// Loads every image of `doc` as it is (no fetching, no resizing), resolving relative
+    /// paths against `base`. `origin` names the document in warnings.
     pub fn load(
         doc: &Document,
         base: Option<&Path>,
         origin: &str,
         warnings: &mut Vec<String>,
     ) -> Assets {
-        let mut assets = Assets::default();
+        Assets::load_with(doc, base, origin, &ImageOptions::default(), warnings)
+    }
+
+    /// Loads every image of `doc` with `opts`: remote images fetched (in parallel, results
+    /// kept in document order), then checked, downscaled and converted as asked.
+    pub fn load_with(
+        doc: &Document,
+        base: Option<&Path>,
+        origin: &str,
+        opts: &ImageOptions,
+        warnings: &mut Vec<String>,
+    ) -> Assets {
+        let mut images: Vec<(&str, &str)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for img in doc.images() {
-            if assets.by_src.contains_key(&img.src) {
-                continue;
+            if seen.insert(img.src.as_str()) {
+                images.push((img.src.as_str(), img.alt.as_str()));
             }
-            match load_image(&img.src, base) {
+        }
+        let remote_urls: Vec<String> = images
+            .iter()
+            .filter_map(|(src, _)| remote_url(src))
+            .collect();
+        let mut fetched: HashMap<String, Result<Vec<u8>, String>> = match opts.fetcher {
+            Some(f) => remote_urls
+                .iter()
+                .cloned()
+                .zip(remote::fetch_all(f, &remote_urls))
+                .collect(),
+            None => HashMap::new(),
+        };
+        let mut assets = Assets::default();
+        for (src, alt) in images {
+            let bytes = match remote_url(src) {
+                Some(url) if opts.fetcher.is_some() => fetched
+                    .remove(&url)
+                    .unwrap_or_else(|| Err("could not be fetched".into())),
+                Some(_) => Err("is remote and network access is off (--offline)".into()),
+                None if opts.no_local_files && !src.trim().starts_with("data:") => {
+                    Err("is a local file, which a page from the web may not use".into())
+                }
+                None => read_source(src, base),
+            };
+            let asset = bytes
+                .and_then(identify)
+                .and_then(|a| process::adjust(a, opts.max_side, opts.grayscale));
+            match asset {
                 Ok(asset) => {
-                    assets.insert(&img.src, asset);
+                    assets.insert(src, asset);
                 }
                 Err(why) => {
-                    let alt = if img.alt.is_empty() {
-                        "no alt text"
-                    } else {
-                        &img.alt
-                    };
+                    let alt = if alt.is_empty() { "no alt text" } else { alt };
                     warnings.push(format!(
                         "{origin}: image '{}' {why}; showing its alt text ({alt})",
-                        short(&img.src)
+                        short(src)
                     ));
                 }
             }
@@ -70,13 +130,16 @@ impl Assets {
         assets
     }
 
-    /// Adds an asset under `src`; returns its index.
+    /// Adds an asset under `src`; returns its index. Identical content is stored once.
     pub fn insert(&mut self, src: &str, asset: Asset) -> usize {
-        let index = match self.items.iter().position(|a| a.data == asset.data) {
-            Some(i) => i,
+        let hash: [u8; 32] = Sha256::digest(&asset.data).into();
+        let index = match self.by_hash.get(&hash) {
+            Some(&i) => i,
             None => {
                 self.items.push(asset);
-                self.items.len() - 1
+                let i = self.items.len() - 1;
+                self.by_hash.insert(hash, i);
+                i
             }
         };
         self.by_src.insert(src.to_string(), index);
@@ -95,6 +158,18 @@ impl Assets {
     }
 }
 
+/// The URL to fetch for a remote `src` (`http(s)://…`, or `//host/…` as https), else `None`.
+fn remote_url(src: &str) -> Option<String> {
+    let src = src.trim();
+    if crate::fetch::is_web_url(src) {
+        Some(src.to_string())
+    } else {
+        src.strip_prefix("//")
+            .filter(|rest| !rest.is_empty())
+            .map(|rest| format!("https://{rest}"))
+    }
+}
+
 fn short(src: &str) -> String {
     if src.len() > 80 {
         let cut = (0..=77)
@@ -107,21 +182,25 @@ fn short(src: &str) -> String {
     }
 }
 
-/// Loads one image from a path (relative to `base`), `file:` URL or `data:` URI.
+/// Loads one image from a path (relative to `base`), `file:` URL or `data:` URI, as it is.
 pub fn load_image(src: &str, base: Option<&Path>) -> Result<Asset, String> {
+    read_source(src, base).and_then(identify)
+}
+
+/// The bytes of a local or `data:` image; remote ones are refused.
+fn read_source(src: &str, base: Option<&Path>) -> Result<Vec<u8>, String> {
     let src = src.trim();
     if src.is_empty() {
         return Err("has no source".into());
     }
-    let bytes = if let Some(data) = src.strip_prefix("data:") {
-        decode_data_uri(data)?
-    } else if src.starts_with("http://") || src.starts_with("https://") || src.starts_with("//") {
-        return Err("is remote and galley does not fetch images".into());
+    if let Some(data) = src.strip_prefix("data:") {
+        decode_data_uri(data)
+    } else if remote_url(src).is_some() {
+        Err("is remote and needs network access".into())
     } else {
         let path = local_path(src, base).ok_or("has an unsupported URL scheme")?;
-        read_limited(&path)?
-    };
-    identify(bytes)
+        read_limited(&path)
+    }
 }
 
 /// The file a local image reference names, resolved against `base` (with the
@@ -232,7 +311,8 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Checks what the bytes are and converts formats e-readers lack (WebP) to PNG.
+/// Checks what the bytes are and their declared dimensions (before any decoding), and
+/// converts formats e-readers lack (WebP) to PNG.
 fn identify(bytes: Vec<u8>) -> Result<Asset, String> {
     if looks_like_svg(&bytes) {
         return Ok(Asset {
@@ -249,48 +329,25 @@ fn identify(bytes: Vec<u8>) -> Result<Asset, String> {
         image::ImageFormat::Png => ("image/png", "png"),
         image::ImageFormat::Jpeg => ("image/jpeg", "jpg"),
         image::ImageFormat::Gif => ("image/gif", "gif"),
-        image::ImageFormat::WebP => return webp_to_png(&bytes),
+        image::ImageFormat::WebP => ("image/webp", "webp"),
         other => return Err(format!("is in an unsupported format ({other:?})")),
     };
     let reader = image::ImageReader::with_format(Cursor::new(&bytes), format);
     let (width, height) = reader
         .into_dimensions()
         .map_err(|e| format!("is damaged ({e})"))?;
-    check_dimensions(width, height)?;
-    Ok(Asset {
+    process::check_dimensions(width, height)?;
+    let asset = Asset {
         data: bytes,
         media_type,
         ext,
         width,
         height,
-    })
-}
-
-fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
-    if width == 0 || height == 0 || width > MAX_DIMENSION || height > MAX_DIMENSION {
-        return Err(format!("has unusable dimensions ({width}×{height})"));
+    };
+    if format == image::ImageFormat::WebP {
+        return process::to_png(&asset);
     }
-    Ok(())
-}
-
-fn webp_to_png(bytes: &[u8]) -> Result<Asset, String> {
-    let mut reader = image::ImageReader::with_format(Cursor::new(bytes), image::ImageFormat::WebP);
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
-    limits.max_alloc = Some(512 * 1024 * 1024);
-    reader.limits(limits);
-    let img = reader.decode().map_err(|e| format!("is damaged ({e})"))?;
-    let mut out = Vec::new();
-    img.write_to(&mut Cursor::new(&mut out), image::ImageFormat::Png)
-        .map_err(|e| format!("cannot be converted from WebP ({e})"))?;
-    Ok(Asset {
-        data: out,
-        media_type: "image/png",
-        ext: "png",
-        width: img.width(),
-        height: img.height(),
-    })
+    Ok(asset)
 }
 
 fn looks_like_svg(bytes: &[u8]) -> bool {

@@ -1,0 +1,205 @@
+//! Preparing images for the reader: refusing absurd sizes before decoding, downscaling
+//! what is larger than any reading surface, and grayscale for e-ink.
+//!
+//! Images that need no change keep their original bytes. A changed JPEG stays JPEG;
+//! everything else raster becomes PNG. Never upscales. Deterministic: the same input
+//! gives the same bytes.
+
+use std::io::Cursor;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageFormat};
+
+use super::Asset;
+
+/// Largest width or height accepted.
+pub const MAX_DIMENSION: u32 = 20_000;
+/// Most pixels accepted (100 megapixels).
+pub const MAX_PIXELS: u64 = 100_000_000;
+/// Longest side of images in EPUBs: wider than e-reader screens, small enough to page fast.
+pub const EPUB_MAX_SIDE: u32 = 1600;
+/// Longest side of images in PDFs: about 300 dpi across a wide text column.
+pub const PDF_MAX_SIDE: u32 = 2400;
+/// Quality of re-encoded JPEGs.
+const JPEG_QUALITY: u8 = 85;
+/// Memory a decoder may allocate.
+const MAX_ALLOC: u64 = 512 * 1024 * 1024;
+
+/// Refuses zero, over-wide or over-large dimensions (read from the header, before decoding).
+pub fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
+    if width == 0
+        || height == 0
+        || width > MAX_DIMENSION
+        || height > MAX_DIMENSION
+        || u64::from(width) * u64::from(height) > MAX_PIXELS
+    {
+        return Err(format!("has unusable dimensions ({width}×{height})"));
+    }
+    Ok(())
+}
+
+/// The asset downscaled so its longest side is at most `max_side`, and/or in grayscale;
+/// unchanged (same bytes) when neither applies. SVG is passed through.
+pub fn adjust(asset: Asset, max_side: Option<u32>, grayscale: bool) -> Result<Asset, String> {
+    if asset.media_type == "image/svg+xml" {
+        return Ok(asset);
+    }
+    let target = max_side
+        .filter(|m| *m > 0 && asset.width.max(asset.height) > *m)
+        .map(|m| scaled(asset.width, asset.height, m));
+    if target.is_none() && !grayscale {
+        return Ok(asset);
+    }
+    let mut img = decode(&asset)?;
+    if target.is_none() && is_gray(&img) {
+        return Ok(asset);
+    }
+    if let Some((w, h)) = target {
+        img = img.resize_exact(w, h, FilterType::CatmullRom);
+    }
+    if grayscale {
+        img = if img.color().has_alpha() {
+            DynamicImage::ImageLumaA8(img.to_luma_alpha8())
+        } else {
+            DynamicImage::ImageLuma8(img.to_luma8())
+        };
+    }
+    if asset.media_type == "image/jpeg" {
+        encode_jpeg(&img)
+    } else {
+        encode_png(&img)
+    }
+}
+
+/// The asset re-encoded as PNG (for formats e-readers lack, such as WebP).
+pub fn to_png(asset: &Asset) -> Result<Asset, String> {
+    let img = decode(asset)?;
+    encode_png(&img).map_err(|e| format!("cannot be converted to PNG ({e})"))
+}
+
+/// `width`×`height` scaled so the longest side is `max_side`, keeping the aspect ratio.
+fn scaled(width: u32, height: u32, max_side: u32) -> (u32, u32) {
+    let long = width.max(height);
+    let scale = |v: u32| {
+        let s = (u64::from(v) * u64::from(max_side) + u64::from(long) / 2) / u64::from(long);
+        u32::try_from(s).unwrap_or(max_side).clamp(1, max_side)
+    };
+    (scale(width), scale(height))
+}
+
+fn is_gray(img: &DynamicImage) -> bool {
+    matches!(
+        img,
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageLuma16(_)
+            | DynamicImage::ImageLumaA16(_)
+    )
+}
+
+fn decode(asset: &Asset) -> Result<DynamicImage, String> {
+    let format = image::guess_format(&asset.data)
+        .map_err(|_| "is not an image galley can read".to_string())?;
+    let mut reader = image::ImageReader::with_format(Cursor::new(&asset.data), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(MAX_DIMENSION);
+    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_alloc = Some(MAX_ALLOC);
+    reader.limits(limits);
+    reader.decode().map_err(|e| format!("is damaged ({e})"))
+}
+
+fn encode_png(img: &DynamicImage) -> Result<Asset, String> {
+    let mut data = Vec::new();
+    img.write_to(&mut Cursor::new(&mut data), ImageFormat::Png)
+        .map_err(|e| format!("cannot be re-encoded as PNG ({e})"))?;
+    Ok(Asset {
+        data,
+        media_type: "image/png",
+        ext: "png",
+        width: img.width(),
+        height: img.height(),
+    })
+}
+
+fn encode_jpeg(img: &DynamicImage) -> Result<Asset, String> {
+    let mut data = Vec::new();
+    let mut enc = JpegEncoder::new_with_quality(&mut data, JPEG_QUALITY);
+    let result = if is_gray(img) {
+        enc.encode_image(&img.to_luma8())
+    } else {
+        enc.encode_image(&img.to_rgb8())
+    };
+    result.map_err(|e| format!("cannot be re-encoded as JPEG ({e})"))?;
+    Ok(Asset {
+        data,
+        media_type: "image/jpeg",
+        ext: "jpg",
+        width: img.width(),
+        height: img.height(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn png(w: u32, h: u32) -> Asset {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_fn(w, h, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 200])
+        }));
+        encode_png(&img).expect("encode test image")
+    }
+
+    fn jpeg(w: u32, h: u32) -> Asset {
+        let img =
+            DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([10, 200, 30])));
+        encode_jpeg(&img).expect("encode test image")
+    }
+
+    #[test]
+    fn scales_longest_side_keeping_ratio() {
+        assert_eq!(scaled(3200, 1600, 1600), (1600, 800));
+        assert_eq!(scaled(1000, 4000, 1600), (400, 1600));
+        assert_eq!(scaled(10000, 1, 1600), (1600, 1));
+    }
+
+    #[test]
+    fn small_images_are_untouched_and_never_upscaled() {
+        let a = png(100, 50);
+        let b = adjust(a.clone(), Some(1600), false).expect("adjust");
+        assert_eq!(a.data, b.data);
+        assert_eq!((b.width, b.height), (100, 50));
+    }
+
+    #[test]
+    fn large_images_are_downscaled_in_their_format() {
+        let b = adjust(png(2000, 1000), Some(1600), false).expect("adjust");
+        assert_eq!((b.media_type, b.width, b.height), ("image/png", 1600, 800));
+        let j = adjust(jpeg(1000, 3000), Some(1600), false).expect("adjust");
+        assert_eq!((j.media_type, j.width, j.height), ("image/jpeg", 533, 1600));
+        assert!(image::load_from_memory(&j.data).is_ok());
+    }
+
+    #[test]
+    fn grayscale_converts_and_keeps_format() {
+        let g = adjust(jpeg(40, 30), None, true).expect("adjust");
+        assert_eq!(g.media_type, "image/jpeg");
+        let img = image::load_from_memory(&g.data).expect("decode");
+        assert_eq!(img.color(), image::ColorType::L8);
+        let p = adjust(png(40, 30), None, true).expect("adjust");
+        let img = image::load_from_memory(&p.data).expect("decode");
+        assert_eq!(img.color(), image::ColorType::L8);
+        // Already gray and small: the bytes stay.
+        assert_eq!(adjust(p.clone(), None, true).expect("adjust").data, p.data);
+    }
+
+    #[test]
+    fn absurd_dimensions_are_refused() {
+        assert!(check_dimensions(20_001, 10).is_err());
+        assert!(check_dimensions(15_000, 15_000).is_err());
+        assert!(check_dimensions(0, 10).is_err());
+        assert!(check_dimensions(10_000, 10_000).is_ok());
+    }
+}
