@@ -98,6 +98,7 @@ fn collect(blocks: &[Block], e: &mut Expected, in_note: bool) {
                 e.notes.push(String::new());
                 collect(blocks, e, true);
             }
+            Block::Article { meta, .. } => push(e, meta.title.as_deref().unwrap_or_default()),
             Block::Code { .. } | Block::Rule | Block::RawHtml { .. } => {}
         }
     }

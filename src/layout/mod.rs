@@ -1255,7 +1255,7 @@ mod tests {
         // Running heads: the book on the left, the article on the right.
         let p = starts[0] + 1;
         let head = page_text(&laid.pages[p]);
-        let want = if (p + 1) % 2 == 0 {
+        let want = if (p + 1).is_multiple_of(2) {
             "The Book"
         } else {
             "Article 0"

@@ -211,7 +211,7 @@ pub(crate) fn paginate(
             }
             // A right-hand page starts at an even count of columns (pages are 1-based).
             let spread = 2 * geo.columns.max(1);
-            while elems[i].recto && p.pages.len() % spread != 0 {
+            while elems[i].recto && !p.pages.len().is_multiple_of(spread) {
                 p.new_page();
             }
         }

@@ -1,11 +1,14 @@
-//! Embedding the theme's fonts, subset to the characters the book uses.
+//! Embedding the theme's fonts: only the faces the book sets text in, each subset to its
+//! characters, and fallback families only for characters the primary families lack.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::model::{Block, Document, Inline};
 use crate::theme::{FaceStyle, FontFamily, Theme};
 
 use super::css::EmbeddedFace;
+use super::scripts;
+use super::usage::{Role, Usage};
 
 /// A font file to add to the EPUB.
 pub struct FontFile {
@@ -17,170 +20,191 @@ pub struct FontFile {
     pub face: EmbeddedFace,
 }
 
-/// Characters used by a document, split by whether they appear in code.
-#[derive(Default)]
-pub struct CharUse {
-    /// Everything set in the text faces (body, headings, title block).
-    pub text: BTreeSet<char>,
-    /// Everything set in the monospace face.
-    pub mono: BTreeSet<char>,
+/// The theme's distinct families in a fixed order (body, heading, mono, fallbacks), each
+/// with the label used in file names. A family named twice is embedded once.
+struct Families<'a> {
+    list: Vec<(String, &'a FontFamily)>,
+    /// Index into `list` of the first fallback family.
+    first_fallback: usize,
 }
 
-impl CharUse {
-    /// Collects the characters of `doc`, plus `extra` strings shown by the writer (title block labels).
-    pub fn of(doc: &Document, extra: &[&str]) -> CharUse {
-        let mut u = CharUse::default();
-        let m = &doc.meta;
-        for s in [
-            &m.title,
-            &m.subtitle,
-            &m.kicker,
-            &m.date,
-            &m.publisher,
-            &m.source_url,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            u.text.extend(s.chars());
+impl<'a> Families<'a> {
+    fn of(theme: &'a Theme) -> Self {
+        fn push<'a>(list: &mut Vec<(String, &'a FontFamily)>, label: String, fam: &'a FontFamily) {
+            if !list.iter().any(|(_, f)| f.family == fam.family) {
+                list.push((label, fam));
+            }
         }
-        for a in &m.authors {
-            u.text.extend(a.chars());
+        let mut list = Vec::new();
+        push(&mut list, "body".into(), &theme.fonts.body);
+        push(&mut list, "heading".into(), theme.heading_family());
+        push(&mut list, "mono".into(), &theme.fonts.mono);
+        let first_fallback = list.len();
+        for (i, f) in theme.fonts.fallbacks.iter().enumerate() {
+            push(&mut list, format!("fallback{}", i + 1), f);
         }
-        for s in extra {
-            u.text.extend(s.chars());
+        Families {
+            list,
+            first_fallback,
         }
-        u.blocks(&doc.blocks);
-        // Case changes through CSS (kickers, small caps) need both cases; numbers label notes and lists.
-        let cased: Vec<char> = u
-            .text
+    }
+
+    fn index(&self, family: &FontFamily) -> usize {
+        self.list
             .iter()
-            .flat_map(|c| c.to_uppercase().chain(c.to_lowercase()))
-            .collect();
-        u.text.extend(cased);
-        u.text.extend("0123456789.,:;[]()-–—‘’“”… ".chars());
-        if !u.mono.is_empty() {
-            u.mono.extend(" ↵".chars());
-        }
-        u.text.retain(|c| !c.is_control());
-        u.mono.retain(|c| !c.is_control());
-        u
-    }
-
-    fn blocks(&mut self, blocks: &[Block]) {
-        for b in blocks {
-            match b {
-                Block::Heading { content, .. } | Block::Paragraph { content } => {
-                    self.inlines(content)
-                }
-                Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => self.blocks(blocks),
-                Block::List(l) => l.items.iter().for_each(|i| self.blocks(&i.blocks)),
-                Block::Code { text, .. } => self.mono.extend(text.chars()),
-                Block::Figure(f) => {
-                    self.text.extend(f.image.alt.chars());
-                    self.inlines(&f.caption);
-                }
-                Block::Table(t) => {
-                    for c in t.header.iter().flatten().chain(t.rows.iter().flatten()) {
-                        self.inlines(&c.content);
-                    }
-                    self.inlines(&t.caption);
-                }
-                Block::Rule | Block::Article { .. } => {}
-                Block::RawHtml { html } => self
-                    .text
-                    .extend(crate::write::raw_html::text_of(html).chars()),
-            }
-        }
-    }
-
-    fn inlines(&mut self, inlines: &[Inline]) {
-        for i in inlines {
-            match i {
-                Inline::Text { text } => self.text.extend(text.chars()),
-                Inline::Code { text } => self.mono.extend(text.chars()),
-                Inline::Image(img) => self.text.extend(img.alt.chars()),
-                other => {
-                    if let Some(c) = other.children() {
-                        self.inlines(c)
-                    }
-                }
-            }
-        }
+            .position(|(_, f)| f.family == family.family)
+            .unwrap_or(0)
     }
 }
 
-/// Subsets every face the book needs. A face that cannot be subset is embedded whole, with a warning.
-pub fn embed(theme: &Theme, chars: &CharUse, warnings: &mut Vec<String>) -> Vec<FontFile> {
-    let mut files = Vec::new();
-    let mut families: Vec<(String, &FontFamily, BTreeSet<char>)> =
-        vec![("body".into(), &theme.fonts.body, chars.text.clone())];
-    if let Some(h) = &theme.fonts.heading
-        && h.family != theme.fonts.body.family
-    {
-        families.push(("heading".into(), h, chars.text.clone()));
+/// The face of `family` that a reading system would pick for `want`: the face itself, else
+/// the nearest one it has (weight matters more than slant), else the regular.
+fn nearest(family: &FontFamily, want: FaceStyle) -> FaceStyle {
+    let order: &[FaceStyle] = match want {
+        FaceStyle::Regular => &[FaceStyle::Regular],
+        FaceStyle::Italic => &[FaceStyle::Italic, FaceStyle::Regular],
+        FaceStyle::Bold => &[FaceStyle::Bold, FaceStyle::Regular],
+        FaceStyle::BoldItalic => &[
+            FaceStyle::BoldItalic,
+            FaceStyle::Bold,
+            FaceStyle::Italic,
+            FaceStyle::Regular,
+        ],
+    };
+    order
+        .iter()
+        .copied()
+        .find(|s| family.face(*s).is_some())
+        .unwrap_or(FaceStyle::Regular)
+}
+
+/// Face data, loaded once per face.
+struct FaceCache<'t> {
+    theme: &'t Theme,
+    data: BTreeMap<(usize, FaceStyle), Option<Cow<'static, [u8]>>>,
+}
+
+impl FaceCache<'_> {
+    fn get(&mut self, fams: &Families, fi: usize, style: FaceStyle) -> Option<&[u8]> {
+        let theme = self.theme;
+        self.data
+            .entry((fi, style))
+            .or_insert_with(|| theme.face_data(fams.list[fi].1, style))
+            .as_deref()
     }
-    if !chars.mono.is_empty() {
-        families.push(("mono".into(), &theme.fonts.mono, chars.mono.clone()));
-    }
-    // Characters the body face lacks go to the theme's fallback families, each given only
-    // what the faces before it could not set; families with nothing to set are left out.
-    let mut uncovered: BTreeSet<char> = theme
-        .face_data(&theme.fonts.body, FaceStyle::Regular)
-        .and_then(|d| crate::font::subset::subset_for_chars(&d, chars.text.iter().copied()).ok())
-        .map(|s| {
-            s.missing_chars()
+
+    /// The characters of `chars` that the face has a glyph for (by its cmap). A face that
+    /// cannot be parsed is taken to cover everything: subsetting it then fails and it is
+    /// embedded whole, with a warning.
+    fn covered(
+        &mut self,
+        fams: &Families,
+        fi: usize,
+        style: FaceStyle,
+        chars: &BTreeSet<char>,
+    ) -> BTreeSet<char> {
+        let Some(data) = self.get(fams, fi, style) else {
+            return BTreeSet::new();
+        };
+        match ttf_parser::Face::parse(data, 0) {
+            Ok(face) => chars
                 .iter()
                 .copied()
-                .filter(|c| !c.is_whitespace())
-                .collect()
-        })
-        .unwrap_or_default();
-    for (i, fallback) in theme.fonts.fallbacks.iter().enumerate() {
-        if uncovered.is_empty() {
-            break;
-        }
-        let Some(data) = theme.face_data(fallback, FaceStyle::Regular) else {
-            continue;
-        };
-        let Ok(sub) = crate::font::subset::subset_for_chars(&data, uncovered.iter().copied())
-        else {
-            continue;
-        };
-        let missing: BTreeSet<char> = sub.missing_chars().iter().copied().collect();
-        let covered: BTreeSet<char> = uncovered.difference(&missing).copied().collect();
-        if !covered.is_empty() {
-            families.push((format!("fallback{}", i + 1), fallback, covered));
-            uncovered = missing;
+                .filter(|c| scripts::needs_no_glyph(*c) || face.glyph_index(*c).is_some())
+                .collect(),
+            Err(_) => chars.clone(),
         }
     }
-    for (role, family, set) in families {
-        for style in FaceStyle::ALL {
-            let Some(data) = theme.face_data(family, style) else {
-                continue;
-            };
-            let data = match crate::font::subset::subset_for_chars(&data, set.iter().copied()) {
-                Ok(sub) => sub.data,
-                Err(e) => {
-                    warnings.push(format!(
-                        "font {} {}: cannot subset ({e}); embedding the whole font",
-                        family.family,
-                        style.key()
-                    ));
-                    data.into_owned()
-                }
-            };
-            let href = format!("fonts/{role}-{}.ttf", style.key().replace('_', "-"));
-            files.push(FontFile {
-                face: EmbeddedFace {
-                    family: family.family.clone(),
-                    style,
-                    href: href.clone(),
-                },
-                href,
-                data,
-            });
+}
+
+/// Chooses and subsets every face the book needs; warns once per script for characters that
+/// no family of the theme covers, and for faces that cannot be subset (embedded whole).
+pub fn embed(theme: &Theme, usage: &Usage, warnings: &mut Vec<String>) -> Vec<FontFile> {
+    let fams = Families::of(theme);
+    let mut cache = FaceCache {
+        theme,
+        data: BTreeMap::new(),
+    };
+    let role_family = |role: Role| match role {
+        Role::Body => fams.index(&theme.fonts.body),
+        Role::Heading => fams.index(theme.heading_family()),
+        Role::Mono => fams.index(&theme.fonts.mono),
+    };
+    // (family, face) → characters it sets.
+    let mut need: BTreeMap<(usize, FaceStyle), BTreeSet<char>> = BTreeMap::new();
+    let mut missing: BTreeSet<char> = BTreeSet::new();
+    for (&(role, want), chars) in &usage.faces {
+        let fi = role_family(role);
+        let face = nearest(fams.list[fi].1, want);
+        let covered = cache.covered(&fams, fi, face, chars);
+        let mut uncovered: BTreeSet<char> = chars.difference(&covered).copied().collect();
+        need.entry((fi, face)).or_default().extend(covered);
+        // Each fallback gets only what the families before it could not set.
+        for fb in fams.first_fallback..fams.list.len() {
+            if uncovered.is_empty() {
+                break;
+            }
+            let face = nearest(fams.list[fb].1, want);
+            let got = cache.covered(&fams, fb, face, &uncovered);
+            if !got.is_empty() {
+                uncovered.retain(|c| !got.contains(c));
+                need.entry((fb, face)).or_default().extend(got);
+            }
         }
+        missing.extend(uncovered);
+    }
+    warnings.extend(scripts::missing_warnings(
+        &theme.name,
+        missing.intersection(&usage.seen).copied(),
+    ));
+
+    let mut files = Vec::new();
+    for ((fi, style), chars) in need {
+        if chars.iter().all(|c| scripts::needs_no_glyph(*c)) && fi >= fams.first_fallback {
+            continue;
+        }
+        let (label, family) = &fams.list[fi];
+        let Some(data) = cache.get(&fams, fi, style) else {
+            continue;
+        };
+        let data = match crate::font::subset::subset_for_chars(data, chars.iter().copied()) {
+            Ok(sub) => sub.data,
+            Err(e) => {
+                warnings.push(format!(
+                    "font {} {}: cannot subset ({e}); embedding the whole font",
+                    family.family,
+                    style.key()
+                ));
+                data.to_vec()
+            }
+        };
+        let href = format!("fonts/{label}-{}.ttf", style.key().replace('_', "-"));
+        files.push(FontFile {
+            face: EmbeddedFace {
+                family: family.family.clone(),
+                style,
+                href: href.clone(),
+            },
+            href,
+            data,
+        });
     }
     files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_face_prefers_weight() {
+        let theme = crate::theme::load::builtin("classic").expect("classic");
+        let mono = &theme.fonts.mono;
+        assert_eq!(nearest(mono, FaceStyle::BoldItalic), FaceStyle::Bold);
+        assert_eq!(nearest(mono, FaceStyle::Italic), FaceStyle::Regular);
+        assert_eq!(
+            nearest(&theme.fonts.body, FaceStyle::BoldItalic),
+            FaceStyle::BoldItalic
+        );
+    }
 }

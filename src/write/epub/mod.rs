@@ -4,9 +4,12 @@
 //! wrong and makes the archive reproducible.
 
 pub mod css;
+pub mod dropcap;
 pub mod fonts;
 pub mod package;
+pub mod scripts;
 pub mod split;
+pub mod usage;
 pub mod xhtml;
 
 use std::collections::HashMap;
@@ -16,9 +19,10 @@ use std::fmt::Write as _;
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
 use crate::assets::{Asset, Assets};
-use crate::model::date;
 use crate::model::{Block, Document};
-use crate::theme::Theme;
+use crate::model::{date, numbering, plain_text};
+use crate::theme::check::optional_color;
+use crate::theme::{RuleStyle, Theme};
 use crate::write::cover::{CoverSpec, render_cover_png};
 use xhtml::{Context, Renderer, escape};
 
@@ -123,21 +127,40 @@ pub fn write(
         dc.push(("identifier", id.clone()));
     }
 
+    // Section numbers come from the same blocks the PDF numbers, so both outputs agree.
+    let numbers = if theme.headings.numbered {
+        numbering::section_numbers(body_after_title(&doc.blocks, &title))
+    } else {
+        HashMap::new()
+    };
+    let drop_cap = (theme.text.drop_cap > 0)
+        .then(|| dropcap::paragraph_index(&doc.blocks))
+        .flatten();
+
     // Fonts and stylesheet.
-    let byline = meta.byline();
+    let byline = meta
+        .byline()
+        .map(|by| format!("{}{by}", byline_prefix(&lang)));
     let date_display = meta.date.as_deref().map(date::display);
     let retrieved = meta.retrieved_label();
-    let extra: Vec<&str> = [
-        byline.as_deref(),
-        date_display.as_deref(),
-        retrieved.as_deref(),
-        Some("By Contents"),
-    ]
-    .into_iter()
-    .flatten()
-    .collect();
-    let chars = fonts::CharUse::of(doc, &extra);
-    let font_files = fonts::embed(theme, &chars, warnings);
+    let source_line = source_line(doc);
+    let usage = usage::Usage::of(
+        doc,
+        theme,
+        &usage::Extras {
+            title: &title,
+            byline: byline.as_deref(),
+            date: date_display.as_deref(),
+            source: source_line.as_deref(),
+            retrieved: retrieved.as_deref(),
+            numbers: &numbers,
+            drop_cap: drop_cap.and_then(|i| match &doc.blocks[i] {
+                Block::Paragraph { content } => dropcap::initial(content),
+                _ => None,
+            }),
+        },
+    );
+    let font_files = fonts::embed(theme, &usage, warnings);
     for f in &font_files {
         b.add_resource(&f.href, f.data.as_slice(), "font/ttf")?;
     }
@@ -207,6 +230,8 @@ pub fn write(
         images: &image_files,
         base_url: meta.source_url.as_deref(),
         top_level: top,
+        numbers: &numbers,
+        stripes: matches!(optional_color(&theme.table.stripes), Some(Some(_))),
     };
     let defs = {
         let mut v = Vec::new();
@@ -220,9 +245,12 @@ pub fn write(
         let mut r = Renderer::new(&ctx, &part.file);
         let mut body = String::new();
         if pi == 0 {
-            title_block(doc, &title, &lang, &mut r, &mut body);
+            title_block(doc, &title, &lang, theme, &mut r, &mut body);
         }
-        r.blocks(blocks, &mut body);
+        let cap = drop_cap
+            .filter(|i| (part.start..part.end).contains(i))
+            .map(|i| i - part.start);
+        r.top_blocks(blocks, cap, &mut body);
         if !notes_in_part[pi].is_empty() {
             body.push_str(
                 "<section class=\"footnotes\" epub:type=\"footnotes\" role=\"doc-endnotes\">\n",
@@ -236,7 +264,15 @@ pub fn write(
             body.push_str("</section>\n");
         }
         dropped += r.dropped_links.len();
-        let (doc_title, toc) = toc_entries(blocks, &part.file, top, max_depth, pi == 0, &title);
+        let (doc_title, toc) = toc_entries(
+            blocks,
+            &part.file,
+            top,
+            max_depth,
+            pi == 0,
+            &title,
+            &numbers,
+        );
         let page = xhtml::document(doc_title.as_deref().unwrap_or(&title), &lang, None, &body);
         let mut content = EpubContent::new(part.file.as_str(), page.as_bytes());
         if let Some((text, level)) = toc.first().map(|(_, t, l)| (t.clone(), *l)) {
@@ -327,6 +363,7 @@ fn toc_entries(
     max_depth: u8,
     first: bool,
     book_title: &str,
+    numbers: &HashMap<String, String>,
 ) -> (Option<String>, Vec<(String, String, i32)>) {
     let mut entries = Vec::new();
     if first && !matches!(blocks.first(), Some(Block::Heading { level, .. }) if *level == top) {
@@ -341,7 +378,12 @@ fn toc_entries(
                 } else {
                     format!("{file}#{id}")
                 };
-                entries.push((href, xhtml::heading_text(content), rel));
+                let text = xhtml::heading_text(content);
+                let text = match numbers.get(id) {
+                    Some(n) => format!("{n} {text}"),
+                    None => text,
+                };
+                entries.push((href, text, rel));
             }
         }
     }
@@ -349,7 +391,56 @@ fn toc_entries(
     (doc_title, entries)
 }
 
-fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &mut String) {
+/// The body blocks the PDF sets: without a first heading that repeats the title, which the
+/// title block already shows.
+fn body_after_title<'a>(blocks: &'a [Block], title: &str) -> &'a [Block] {
+    match blocks.first() {
+        Some(Block::Heading { content, .. }) if plain_text(content).trim() == title.trim() => {
+            &blocks[1..]
+        }
+        _ => blocks,
+    }
+}
+
+/// "By " before English bylines.
+fn byline_prefix(lang: &str) -> &'static str {
+    if lang.starts_with("en") { "By " } else { "" }
+}
+
+/// The source URL as the title block shows it, when it is a web address.
+fn shown_url(doc: &Document) -> Option<(&str, &str)> {
+    let u = doc
+        .meta
+        .source_url
+        .as_deref()
+        .filter(|u| u.starts_with("http"))?;
+    let shown = u
+        .trim_start_matches("https://")
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    Some((u, shown))
+}
+
+/// The title block's publisher and source line as text, for the font subsets.
+fn source_line(doc: &Document) -> Option<String> {
+    let parts: Vec<&str> = [
+        doc.meta.publisher.as_deref(),
+        shown_url(doc).map(|(_, s)| s),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    (!parts.is_empty()).then(|| parts.join(" · "))
+}
+
+fn title_block(
+    doc: &Document,
+    title: &str,
+    lang: &str,
+    theme: &Theme,
+    r: &mut Renderer,
+    out: &mut String,
+) {
     let m = &doc.meta;
     out.push_str("<header class=\"titleblock\">\n");
     if let Some(k) = m.kicker.as_deref().filter(|k| !k.trim().is_empty()) {
@@ -360,7 +451,7 @@ fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &
         let _ = writeln!(out, "<p class=\"subtitle\">{}</p>", escape(s));
     }
     if let Some(by) = m.byline() {
-        let prefix = if lang.starts_with("en") { "By " } else { "" };
+        let prefix = byline_prefix(lang);
         let _ = writeln!(out, "<p class=\"byline\">{prefix}{}</p>", escape(&by));
     }
     if let Some(d) = &m.date {
@@ -379,7 +470,7 @@ fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &
             }
         }
     }
-    let source = m.source_url.as_deref().filter(|u| u.starts_with("http"));
+    let source = shown_url(doc);
     if m.publisher.is_some() || source.is_some() {
         out.push_str("<p class=\"source\">");
         if let Some(p) = &m.publisher {
@@ -388,11 +479,7 @@ fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &
                 out.push_str(" · ");
             }
         }
-        if let Some(u) = source {
-            let shown = u
-                .trim_start_matches("https://")
-                .trim_start_matches("http://")
-                .trim_end_matches('/');
+        if let Some((u, shown)) = source {
             let inline = [crate::model::Inline::Link {
                 url: u.to_string(),
                 title: None,
@@ -417,7 +504,10 @@ fn title_block(doc: &Document, title: &str, lang: &str, r: &mut Renderer, out: &
             }
         }
     }
-    out.push_str("<hr/>\n</header>\n");
+    if theme.title.rule != RuleStyle::None {
+        out.push_str("<hr/>\n");
+    }
+    out.push_str("</header>\n");
 }
 
 fn generated_cover(

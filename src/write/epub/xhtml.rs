@@ -52,6 +52,10 @@ pub struct Context<'a> {
     pub base_url: Option<&'a str>,
     /// Heading level that maps to `<h1>`.
     pub top_level: u8,
+    /// Heading id → section number, when the theme numbers headings.
+    pub numbers: &'a HashMap<String, String>,
+    /// Mark every other table body row with `class="stripe"` (the theme shades them).
+    pub stripes: bool,
 }
 
 /// Renders blocks of one file; keeps per-file state such as footnote back-references.
@@ -83,6 +87,52 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Appends the XHTML of a file's top-level `blocks`, giving the paragraph at index
+    /// `drop_cap` (see [`super::dropcap`]) its drop cap.
+    pub fn top_blocks(&mut self, blocks: &[Block], drop_cap: Option<usize>, out: &mut String) {
+        for (i, b) in blocks.iter().enumerate() {
+            match b {
+                Block::Paragraph { content } if Some(i) == drop_cap => {
+                    self.drop_cap_paragraph(content, out)
+                }
+                _ => self.block(b, out),
+            }
+        }
+    }
+
+    /// A paragraph whose initial is wrapped for the drop cap, with no space between the span
+    /// and the rest of the word.
+    fn drop_cap_paragraph(&mut self, content: &[Inline], out: &mut String) {
+        let split = match content.split_first() {
+            Some((Inline::Text { text }, rest)) => {
+                super::dropcap::split_initial(text).map(|(cap, tail)| (cap, tail, rest))
+            }
+            _ => None,
+        };
+        match split {
+            Some((cap, tail, rest)) => {
+                let _ = write!(
+                    out,
+                    "<p class=\"first\"><span class=\"dropcap\">{}</span>{}",
+                    escape(cap),
+                    escape(tail)
+                );
+                self.inlines(rest, out);
+                out.push_str("</p>\n");
+            }
+            None => self.paragraph(content, out),
+        }
+    }
+
+    fn paragraph(&mut self, content: &[Inline], out: &mut String) {
+        if content.is_empty() {
+            return;
+        }
+        out.push_str("<p>");
+        self.inlines(content, out);
+        out.push_str("</p>\n");
+    }
+
     /// Appends the XHTML of `blocks` (footnote definitions are skipped: see [`Self::footnote`]).
     pub fn blocks(&mut self, blocks: &[Block], out: &mut String) {
         for b in blocks {
@@ -98,17 +148,13 @@ impl<'a> Renderer<'a> {
                     .saturating_add(1)
                     .clamp(1, 6);
                 let _ = write!(out, "<h{h} id=\"{}\">", escape(id));
+                if let Some(n) = self.ctx.numbers.get(id) {
+                    let _ = write!(out, "<span class=\"secnum\">{}</span> ", escape(n));
+                }
                 self.inlines(content, out);
                 let _ = writeln!(out, "</h{h}>");
             }
-            Block::Paragraph { content } => {
-                if content.is_empty() {
-                    return;
-                }
-                out.push_str("<p>");
-                self.inlines(content, out);
-                out.push_str("</p>\n");
-            }
+            Block::Paragraph { content } => self.paragraph(content, out),
             Block::Quote { blocks } => {
                 out.push_str("<blockquote>\n");
                 self.blocks(blocks, out);
@@ -244,13 +290,19 @@ impl<'a> Renderer<'a> {
         }
         if let Some(header) = &table.header {
             out.push_str("<thead>");
-            self.row("th", header, &table.align, out);
+            self.row("th", "", header, &table.align, out);
             out.push_str("</thead>\n");
         }
         if !table.rows.is_empty() {
             out.push_str("<tbody>\n");
-            for row in &table.rows {
-                self.row("td", row, &table.align, out);
+            for (i, row) in table.rows.iter().enumerate() {
+                // A class, not `:nth-child`, which Kindle ignores.
+                let class = if self.ctx.stripes && i % 2 == 1 {
+                    " class=\"stripe\""
+                } else {
+                    ""
+                };
+                self.row("td", class, row, &table.align, out);
                 out.push('\n');
             }
             out.push_str("</tbody>\n");
@@ -258,8 +310,15 @@ impl<'a> Renderer<'a> {
         out.push_str("</table>\n");
     }
 
-    fn row(&mut self, tag: &str, cells: &[TableCell], align: &[Align], out: &mut String) {
-        out.push_str("<tr>");
+    fn row(
+        &mut self,
+        tag: &str,
+        tr_class: &str,
+        cells: &[TableCell],
+        align: &[Align],
+        out: &mut String,
+    ) {
+        let _ = write!(out, "<tr{tr_class}>");
         for (i, cell) in cells.iter().enumerate() {
             let class = match align.get(i).copied().unwrap_or_default() {
                 Align::Center => " class=\"center\"",
