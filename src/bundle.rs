@@ -28,7 +28,10 @@ pub fn bundle(meta: Meta, sources: Vec<Source>) -> Document {
     let mut blocks = Vec::new();
     for (i, source) in sources.into_iter().enumerate() {
         let Source {
-            document, base_dir, ..
+            document,
+            base_dir,
+            url,
+            ..
         } = source;
         let Document {
             meta: mut article_meta,
@@ -54,6 +57,7 @@ pub fn bundle(meta: Meta, sources: Vec<Source>) -> Document {
             base_dir: base_dir.as_deref(),
             targets: &targets,
             prefixes: &prefixes,
+            web: url.is_some(),
         };
         ctx.blocks(&mut body);
         blocks.push(Block::Article {
@@ -98,6 +102,8 @@ struct Rewrite<'a> {
     base_dir: Option<&'a Path>,
     targets: &'a HashMap<String, usize>,
     prefixes: &'a [String],
+    /// The article came from the web: it may not name files on this machine.
+    web: bool,
 }
 
 impl Rewrite<'_> {
@@ -190,7 +196,12 @@ impl Rewrite<'_> {
 
     /// Local image paths become absolute, so they resolve the same from every article.
     fn image(&self, src: &mut String) {
-        if src.contains("://") || src.starts_with("data:") {
+        if src.contains("://") && !src.starts_with("file:") || src.starts_with("data:") {
+            return;
+        }
+        if self.web {
+            // Left unresolvable, so the writers show the alt text with a warning.
+            *src = format!("refused-local-file:{src}");
             return;
         }
         if let Some(base) = self.base_dir

@@ -213,13 +213,22 @@ pub fn read_url(
     Ok(source)
 }
 
-/// Converts a read source and returns the output bytes; warnings are appended to `warnings`.
+/// A written output: its bytes, and its page count for PDF.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The file's contents.
+    pub bytes: Vec<u8>,
+    /// Pages, for a PDF.
+    pub pages: Option<usize>,
+}
+
+/// Converts a read source and returns the output; warnings are appended to `warnings`.
 pub fn render(
     mut source: Source,
     format: OutputFormat,
     settings: &Settings,
     warnings: &mut Vec<String>,
-) -> Result<Vec<u8>, ConvertError> {
+) -> Result<Rendered, ConvertError> {
     apply_overrides(&mut source.document, settings.overrides)?;
     let doc = &source.document;
     let max_side = match format {
@@ -260,12 +269,12 @@ pub fn render(
                 cover,
                 toc_depth: settings.toc_depth,
             };
-            epub::write(doc, &assets, settings.theme, &opts, warnings).map_err(|e| {
-                ConvertError::Epub {
+            epub::write(doc, &assets, settings.theme, &opts, warnings)
+                .map(|bytes| Rendered { bytes, pages: None })
+                .map_err(|e| ConvertError::Epub {
                     name: source.name.clone(),
                     source: e,
-                }
-            })
+                })
         }
         OutputFormat::Pdf => {
             let _ = cover;
@@ -287,7 +296,7 @@ fn render_pdf(
     name: &str,
     settings: &Settings,
     warnings: &mut Vec<String>,
-) -> Result<Vec<u8>, ConvertError> {
+) -> Result<Rendered, ConvertError> {
     let opts = LayoutOptions {
         paper: settings.paper,
         contents: settings.contents,
@@ -319,10 +328,16 @@ fn render_pdf(
         language: &language,
         created: date::stamp(settings.source_date_epoch, doc.meta.date.as_deref()),
     };
-    pdf::write_pdf(&laid, assets.items(), &info, warnings).map_err(|e| ConvertError::Pdf {
-        name: name.to_string(),
-        source: e,
-    })
+    let pages = laid.pages.len();
+    pdf::write_pdf(&laid, assets.items(), &info, warnings)
+        .map(|bytes| Rendered {
+            bytes,
+            pages: Some(pages),
+        })
+        .map_err(|e| ConvertError::Pdf {
+            name: name.to_string(),
+            source: e,
+        })
 }
 
 /// Writes the output safely (temporary file, then rename; never over an input).

@@ -50,8 +50,27 @@ enum ThemeCommand {
 #[derive(Args)]
 struct ConvertArgs {
     /// Input files (.md, .markdown, .txt, .html) or web addresses (http://, https://); `-` reads standard input (Markdown unless --from says otherwise).
-    #[arg(required = true, value_name = "INPUT")]
+    #[arg(value_name = "INPUT")]
     inputs: Vec<PathBuf>,
+    /// A reading list: one file or web address a line, `#` comments (also Pocket/Instapaper
+    /// HTML and CSV exports).
+    #[arg(long, value_name = "FILE")]
+    from_list: Option<PathBuf>,
+    /// One output per input (the default without -o); with -o, several inputs make one book.
+    #[arg(long, visible_alias = "individual")]
+    each: bool,
+    /// Folder for the outputs of --each (default: next to each input).
+    #[arg(long, value_name = "DIR")]
+    out_dir: Option<PathBuf>,
+    /// With --each: name outputs after the article's title instead of the input file.
+    #[arg(long)]
+    name_from_title: bool,
+    /// In a batch or book, fail (and write no book) if any input fails.
+    #[arg(long)]
+    strict: bool,
+    /// Per-article timing and details.
+    #[arg(short, long)]
+    verbose: bool,
     /// Output file; its extension (.epub, .pdf) picks the format. Default: the input's name with .epub, next to the input.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -137,6 +156,18 @@ impl std::fmt::Display for Usage {
 
 impl std::error::Error for Usage {}
 
+/// Some inputs of a batch failed and the rest were written: exit code 3.
+#[derive(Debug)]
+struct Partial(String);
+
+impl std::fmt::Display for Partial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Partial {}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -150,17 +181,11 @@ fn main() -> ExitCode {
         Err(e) => {
             let mut stderr = std::io::stderr();
             // Library errors already quote their cause; print each cause only once.
-            let mut msg = e.to_string();
-            for cause in e.chain().skip(1) {
-                let c = cause.to_string();
-                if !msg.contains(&c) {
-                    msg.push_str(": ");
-                    msg.push_str(&c);
-                }
-            }
-            let _ = writeln!(stderr, "galley: error: {msg}");
+            let _ = writeln!(stderr, "galley: error: {}", error_text(&e));
             if e.downcast_ref::<Usage>().is_some() {
                 ExitCode::from(2)
+            } else if e.downcast_ref::<Partial>().is_some() {
+                ExitCode::from(3)
             } else {
                 ExitCode::from(1)
             }
@@ -216,12 +241,17 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         .as_deref()
         .map(|p| PaperSize::parse(p).map_err(|e| anyhow!(Usage(format!("--paper: {e}")))))
         .transpose()?;
-    if args.inputs.len() > 1 && args.output.is_some() {
+    let mut inputs = args.inputs.clone();
+    if let Some(list) = &args.from_list {
+        inputs.extend(read_list(list)?);
+    }
+    if inputs.is_empty() {
         bail!(Usage(
-            "combining several inputs into one book is not supported yet; omit -o to convert each input on its own".into()
+            "no input: name files or web addresses, `-` for standard input, or --from-list FILE"
+                .into()
         ));
     }
-    let stdin_count = args.inputs.iter().filter(|p| p.as_os_str() == "-").count();
+    let stdin_count = inputs.iter().filter(|p| p.as_os_str() == "-").count();
     if stdin_count > 0 && args.output.is_none() {
         bail!(Usage(
             "reading standard input needs -o FILE (or -o - for standard output)".into()
@@ -229,6 +259,11 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     }
     if stdin_count > 1 {
         bail!(Usage("standard input (-) can be given only once".into()));
+    }
+    if args.each && args.output.is_some() {
+        bail!(Usage(
+            "-o names one output; with --each, choose a folder with --out-dir".into()
+        ));
     }
     let theme = Theme::load(&args.theme).map_err(|e| anyhow!(Usage(e.to_string())))?;
     let overrides = Overrides {
@@ -260,69 +295,358 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
         fetcher: fetcher.as_ref(),
         grayscale: args.grayscale,
     };
-    let inputs: Vec<PathBuf> = args
-        .inputs
-        .iter()
-        .filter(|p| p.as_os_str() != "-")
-        .cloned()
-        .collect();
-    let mut failures = 0;
-    for input in &args.inputs {
-        let is_stdin = input.as_os_str() == "-";
-        let url = input.to_str().filter(|s| fetch::is_web_url(s));
-        // A web page's output is named after its title, known only once it is read.
-        let outputs = match url {
-            Some(_) => None,
-            None => Some(output_for(input, args.output.as_deref(), to.as_deref())?),
+    let job = Job {
+        args: &args,
+        from,
+        to: to.as_deref(),
+        settings: &settings,
+        files: inputs
+            .iter()
+            .filter(|p| p.as_os_str() != "-" && !is_url(p))
+            .cloned()
+            .collect(),
+    };
+    if inputs.len() > 1 && args.output.is_some() {
+        return job.book(&inputs);
+    }
+    if inputs.len() == 1 && !args.each && args.out_dir.is_none() {
+        let source = job.read(&inputs[0])?;
+        let outputs = job.outputs_for(&inputs[0], &source)?;
+        job.write_all(source, &outputs)?;
+        return Ok(());
+    }
+    job.each(&inputs)
+}
+
+fn is_url(p: &Path) -> bool {
+    p.to_str().is_some_and(fetch::is_web_url)
+}
+
+/// The entries of a reading list, as inputs.
+fn read_list(list: &Path) -> Result<Vec<PathBuf>> {
+    let text = std::fs::read_to_string(list)
+        .with_context(|| format!("{}: cannot read the reading list", list.display()))?;
+    let base = list.parent().unwrap_or(Path::new(""));
+    Ok(text
+        .lines()
+        .map(|l| l.trim().trim_start_matches('\u{feff}'))
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            if fetch::is_web_url(l) || l == "-" {
+                PathBuf::from(l)
+            } else {
+                base.join(l)
+            }
+        })
+        .collect())
+}
+
+/// One `convert` run: its options, shared by every input.
+struct Job<'a> {
+    args: &'a ConvertArgs,
+    from: Option<Format>,
+    to: Option<&'a [OutputFormat]>,
+    settings: &'a Settings<'a>,
+    /// Input files, which no output may replace.
+    files: Vec<PathBuf>,
+}
+
+impl Job<'_> {
+    /// Reads (or fetches) one input.
+    fn read(&self, input: &Path) -> Result<Source> {
+        let read_opts = galley::read::ReadOptions {
+            format: self.from,
+            no_extract: self.args.no_extract,
         };
-        let result = (|| -> Result<()> {
-            let stdin = if is_stdin { Some(read_stdin()?) } else { None };
-            let read_opts = galley::read::ReadOptions {
-                format: from,
-                no_extract: args.no_extract,
+        if let Some(u) = input.to_str().filter(|s| fetch::is_web_url(s)) {
+            let now = self.settings.source_date_epoch.unwrap_or_else(unix_now);
+            return Ok(convert::read_url(
+                u,
+                self.settings.fetcher,
+                &read_opts,
+                now,
+            )?);
+        }
+        let stdin = if input.as_os_str() == "-" {
+            Some(read_stdin()?)
+        } else {
+            None
+        };
+        Ok(convert::read_input(input, stdin.as_deref(), &read_opts)?)
+    }
+
+    /// Where a single input's outputs go: `-o`, else next to the input (a fetched page:
+    /// in the current folder, named after its title).
+    fn outputs_for(&self, input: &Path, source: &Source) -> Result<Vec<(PathBuf, OutputFormat)>> {
+        let stem = if is_url(input) {
+            web_output_stem(source)
+        } else {
+            input.to_path_buf()
+        };
+        output_for(&stem, self.args.output.as_deref(), self.to)
+    }
+
+    /// Renders and writes every output of one source; returns pages (of the PDF) and the
+    /// number of warnings.
+    fn write_all(
+        &self,
+        source: Source,
+        outputs: &[(PathBuf, OutputFormat)],
+    ) -> Result<(Option<usize>, usize)> {
+        let n = outputs.len();
+        let mut source = Some(source);
+        let mut pages = None;
+        let mut warnings = 0;
+        for (i, (out, format)) in outputs.iter().enumerate() {
+            // Each output but the last gets a copy; the last takes the original.
+            let src = if i + 1 == n {
+                source.take()
+            } else {
+                source.clone()
             };
-            let source = match url {
-                Some(u) => {
-                    let now = source_date_epoch.unwrap_or_else(unix_now);
-                    convert::read_url(u, settings.fetcher, &read_opts, now)?
-                }
-                None => convert::read_input(input, stdin.as_deref(), &read_opts)?,
-            };
-            let outputs = match outputs {
-                Some(o) => o,
-                None => output_for(
-                    &web_output_stem(&source),
-                    args.output.as_deref(),
-                    to.as_deref(),
-                )?,
-            };
-            let n = outputs.len();
-            let mut source = Some(source);
-            for (i, (out, format)) in outputs.iter().enumerate() {
-                // Each output but the last gets a copy; the last takes the original.
-                let src = if i + 1 == n {
-                    source.take()
-                } else {
-                    source.clone()
-                };
-                if let Some(src) = src {
-                    write_one(src, *format, out, &settings, &inputs, args.quiet)?;
-                }
+            if let Some(src) = src {
+                let (p, w) = write_one(
+                    src,
+                    *format,
+                    out,
+                    self.settings,
+                    &self.files,
+                    self.args.quiet,
+                )?;
+                pages = pages.or(p);
+                warnings += w;
             }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            if args.inputs.len() == 1 {
-                return Err(e);
+        }
+        Ok((pages, warnings))
+    }
+
+    /// A progress bar on standard error for batches; hidden with --quiet or when standard
+    /// error is not a terminal.
+    fn progress(&self, len: usize, what: &str) -> indicatif::ProgressBar {
+        if self.args.quiet || !std::io::stderr().is_terminal() {
+            return indicatif::ProgressBar::hidden();
+        }
+        let bar = indicatif::ProgressBar::new(len as u64);
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{msg:12} [{bar:30}] {pos}/{len} {elapsed}")
+        {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what.to_string());
+        bar
+    }
+
+    /// Reads every input in parallel; failures carry their message.
+    fn read_all(&self, inputs: &[PathBuf]) -> Vec<(String, Result<Source, String>, u128)> {
+        let bar = self.progress(inputs.len(), "reading");
+        let results = galley::book::read_many(inputs, |input| {
+            let t = std::time::Instant::now();
+            let r = self.read(input).map_err(|e| error_text(&e));
+            bar.inc(1);
+            (r, t.elapsed().as_millis())
+        });
+        bar.finish_and_clear();
+        inputs
+            .iter()
+            .zip(results)
+            .map(|(input, (source, ms))| (input.display().to_string(), source, ms))
+            .collect()
+    }
+
+    /// Several inputs, one output each (`--each`).
+    fn each(&self, inputs: &[PathBuf]) -> Result<()> {
+        let read = self.read_all(inputs);
+        // Names first (titles are known once read), made unique across the batch.
+        let mut plans: Vec<Option<Vec<(PathBuf, OutputFormat)>>> = Vec::new();
+        let mut wanted: Vec<PathBuf> = Vec::new();
+        for (input, (_, source, _)) in inputs.iter().zip(&read) {
+            let plan = source
+                .as_ref()
+                .ok()
+                .map(|src| self.each_outputs(input, src));
+            if let Some(Ok(outs)) = &plan {
+                wanted.extend(outs.iter().map(|(p, _)| p.clone()));
             }
-            eprintln!("galley: error: {e:#}");
-            failures += 1;
+            plans.push(plan.transpose().ok().flatten());
+        }
+        let mut unique = galley::book::unique_paths(wanted).into_iter();
+        let plans: Vec<Option<Vec<(PathBuf, OutputFormat)>>> = plans
+            .into_iter()
+            .map(|p| {
+                p.map(|outs| {
+                    outs.into_iter()
+                        .map(|(path, f)| (unique.next().unwrap_or(path), f))
+                        .collect()
+                })
+            })
+            .collect();
+        let bar = self.progress(inputs.len(), "writing");
+        let work: Vec<_> = read.into_iter().zip(plans).collect();
+        let rows: Vec<galley::book::Row> = {
+            use rayon::prelude::*;
+            work.into_par_iter()
+                .map(|((name, source, read_ms), plan)| {
+                    let t = std::time::Instant::now();
+                    let result = match (source, plan) {
+                        (Ok(src), Some(outs)) => {
+                            self.write_all(src, &outs).map_err(|e| error_text(&e))
+                        }
+                        (Err(e), _) => Err(e),
+                        (Ok(_), None) => Err("no output name".into()),
+                    };
+                    bar.inc(1);
+                    if self.args.verbose {
+                        eprintln!(
+                            "galley: {name}: read {read_ms} ms, written in {} ms",
+                            t.elapsed().as_millis()
+                        );
+                    }
+                    match result {
+                        Ok((pages, warnings)) => galley::book::Row {
+                            name,
+                            status: galley::book::Status::Ok,
+                            pages,
+                            warnings,
+                        },
+                        Err(e) => galley::book::Row {
+                            name,
+                            status: galley::book::Status::Failed(e),
+                            pages: None,
+                            warnings: 0,
+                        },
+                    }
+                })
+                .collect()
+        };
+        bar.finish_and_clear();
+        self.finish(
+            &rows,
+            rows.iter().any(|r| r.status == galley::book::Status::Ok),
+        )
+    }
+
+    /// The outputs of one input in `--each` mode.
+    fn each_outputs(&self, input: &Path, source: &Source) -> Result<Vec<(PathBuf, OutputFormat)>> {
+        let from_title = || {
+            source
+                .document
+                .meta
+                .title
+                .as_deref()
+                .map(galley::model::slug::slugify)
+                .map(|s| s.trim_start_matches("s-").to_string())
+                .filter(|s| !s.is_empty())
+        };
+        let stem: PathBuf = if is_url(input) {
+            web_output_stem(source)
+        } else if self.args.name_from_title
+            && let Some(t) = from_title()
+        {
+            input.with_file_name(format!("{t}.md"))
+        } else {
+            input.to_path_buf()
+        };
+        let stem = match &self.args.out_dir {
+            Some(dir) => dir.join(stem.file_name().unwrap_or(stem.as_os_str())),
+            None => stem,
+        };
+        output_for(&stem, None, self.to)
+    }
+
+    /// Several inputs, one book (`-o` with several inputs).
+    fn book(&self, inputs: &[PathBuf]) -> Result<()> {
+        let Some(out) = self.args.output.as_deref() else {
+            bail!(Usage("a book needs -o FILE".into()));
+        };
+        let read = self.read_all(inputs);
+        let mut rows = Vec::new();
+        let mut articles = Vec::new();
+        for (name, source, ms) in read {
+            if self.args.verbose {
+                eprintln!("galley: {name}: read in {ms} ms");
+            }
+            match source {
+                Ok(src) => {
+                    rows.push(galley::book::Row {
+                        name,
+                        status: galley::book::Status::Ok,
+                        pages: None,
+                        warnings: 0,
+                    });
+                    articles.push(src);
+                }
+                Err(e) => rows.push(galley::book::Row {
+                    name,
+                    status: galley::book::Status::Failed(e),
+                    pages: None,
+                    warnings: 0,
+                }),
+            }
+        }
+        let failed = rows.len() - articles.len();
+        if articles.is_empty() || (failed > 0 && self.args.strict) {
+            return self.finish(&rows, false);
+        }
+        let given = galley::model::Meta {
+            title: self.args.title.clone(),
+            authors: self.args.authors.clone(),
+            language: self.args.lang.clone(),
+            date: self.args.date.clone(),
+            ..galley::model::Meta::default()
+        };
+        let docs: Vec<&galley::model::Document> = articles.iter().map(|s| &s.document).collect();
+        let meta = galley::book::book_meta(&given, out, &docs);
+        let name = out.display().to_string();
+        let source = galley::book::book_source(meta, &name, articles);
+        let outputs = output_for(out, Some(out), self.to)?;
+        let bar = self.progress(outputs.len(), "typesetting");
+        let t = std::time::Instant::now();
+        let (pages, warnings) = self.write_all(source, &outputs)?;
+        bar.finish_and_clear();
+        if self.args.verbose {
+            eprintln!("galley: {name}: written in {} ms", t.elapsed().as_millis());
+        }
+        rows.push(galley::book::Row {
+            name: format!("= {name}"),
+            status: galley::book::Status::Ok,
+            pages,
+            warnings,
+        });
+        self.finish(&rows, true)
+    }
+
+    /// Prints the summary and sets the exit status: 0 all well, 3 some inputs failed but
+    /// output was written, 1 nothing written.
+    fn finish(&self, rows: &[galley::book::Row], wrote: bool) -> Result<()> {
+        if !self.args.quiet {
+            eprint!("{}", galley::book::summary(rows));
+        }
+        let failed = rows
+            .iter()
+            .filter(|r| matches!(r.status, galley::book::Status::Failed(_)))
+            .count();
+        match (failed, wrote) {
+            (0, _) => Ok(()),
+            (_, true) => Err(anyhow!(Partial(format!(
+                "{failed} of {} inputs failed",
+                rows.iter().filter(|r| !r.name.starts_with("= ")).count()
+            )))),
+            (_, false) => bail!("{failed} input(s) failed; nothing written"),
         }
     }
-    if failures > 0 {
-        bail!("{failures} of {} inputs failed", args.inputs.len());
+}
+
+/// An error as one line, causes included once.
+fn error_text(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.contains(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
     }
-    Ok(())
+    msg
 }
 
 /// Seconds since the Unix epoch, now (0 if the clock is before 1970).
@@ -372,7 +696,8 @@ fn web_output_stem(source: &Source) -> PathBuf {
     PathBuf::from(format!("{stem}.html"))
 }
 
-/// Converts one source to one format and writes it (`-` for standard output).
+/// Converts one source to one format and writes it (`-` for standard output); returns the
+/// PDF's pages and the number of warnings.
 fn write_one(
     source: Source,
     format: OutputFormat,
@@ -380,9 +705,9 @@ fn write_one(
     settings: &Settings,
     inputs: &[PathBuf],
     quiet: bool,
-) -> Result<()> {
+) -> Result<(Option<usize>, usize)> {
     let mut warnings = Vec::new();
-    let bytes = convert::render(source, format, settings, &mut warnings)?;
+    let rendered = convert::render(source, format, settings, &mut warnings)?;
     if !quiet {
         for w in &warnings {
             eprintln!("galley: warning: {w}");
@@ -390,19 +715,19 @@ fn write_one(
     }
     if out.as_os_str() == "-" {
         std::io::stdout()
-            .write_all(&bytes)
+            .write_all(&rendered.bytes)
             .context("<stdout>: cannot write")?;
     } else {
-        convert::save(out, &bytes, inputs)?;
+        convert::save(out, &rendered.bytes, inputs)?;
         if !quiet && std::io::stderr().is_terminal() {
             eprintln!(
                 "galley: wrote {} ({} KB)",
                 out.display(),
-                bytes.len().div_ceil(1024)
+                rendered.bytes.len().div_ceil(1024)
             );
         }
     }
-    Ok(())
+    Ok((rendered.pages, warnings.len()))
 }
 
 /// Where one input's outputs go and in which formats.

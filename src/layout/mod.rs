@@ -364,17 +364,45 @@ pub fn typeset(
 
     let missing = coverage::missing_warnings(&theme.name, &ctx.missing);
     ctx.warnings.extend(missing);
-    let mut seen = HashSet::new();
-    for w in ctx.warnings.drain(..) {
-        if seen.insert(w.clone()) {
-            warnings.push(w);
-        }
-    }
+    warnings.extend(condense(ctx.warnings.drain(..)));
     Ok(LaidOut {
         pages,
         faces: ctx.fonts.face_data(),
         outline: nest_outline(&flat_outline),
     })
+}
+
+/// Warnings once each, and those of one kind (the text before ` (in "`) that recur
+/// folded into one line with a count, so a long table of narrow cells gives one line.
+fn condense(all: impl Iterator<Item = String>) -> Vec<String> {
+    let mut order: Vec<String> = Vec::new();
+    let mut kinds: HashMap<String, (usize, String)> = HashMap::new();
+    let mut seen = HashSet::new();
+    for w in all {
+        if !seen.insert(w.clone()) {
+            continue;
+        }
+        let kind = w.split(" (in \"").next().unwrap_or(&w).to_string();
+        match kinds.get_mut(&kind) {
+            Some((n, _)) => *n += 1,
+            None => {
+                order.push(kind.clone());
+                kinds.insert(kind, (1, w));
+            }
+        }
+    }
+    order
+        .into_iter()
+        .filter_map(|k| {
+            let (n, first) = kinds.remove(&k)?;
+            Some(if n == 1 {
+                first
+            } else {
+                let example = first.strip_prefix(k.as_str()).unwrap_or("");
+                format!("{k} — {n} times, first{example}")
+            })
+        })
+        .collect()
 }
 
 fn ctx_palette(theme: &Theme) -> Palette {

@@ -53,6 +53,28 @@ pub fn paragraph_index(blocks: &[Block]) -> Option<usize> {
     }
 }
 
+/// Indices of the paragraphs that get drop caps: the first of the body, or in a book the
+/// first of each article.
+pub fn paragraph_indices(blocks: &[Block]) -> Vec<usize> {
+    let starts: Vec<usize> = blocks
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, Block::Article { .. }))
+        .map(|(i, _)| i)
+        .collect();
+    if starts.is_empty() {
+        return paragraph_index(blocks).into_iter().collect();
+    }
+    starts
+        .iter()
+        .enumerate()
+        .filter_map(|(k, &s)| {
+            let end = starts.get(k + 1).copied().unwrap_or(blocks.len());
+            paragraph_index(&blocks[s + 1..end]).map(|i| s + 1 + i)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

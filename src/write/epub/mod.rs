@@ -133,9 +133,23 @@ pub fn write(
     } else {
         HashMap::new()
     };
-    let drop_cap = (theme.text.drop_cap > 0)
-        .then(|| dropcap::paragraph_index(&doc.blocks))
-        .flatten();
+    // A book of several articles: each gets its own file(s), title block and drop cap.
+    let book = doc
+        .blocks
+        .iter()
+        .any(|b| matches!(b, Block::Article { .. }));
+    let drop_caps: Vec<usize> = if theme.text.drop_cap > 0 {
+        dropcap::paragraph_indices(&doc.blocks)
+    } else {
+        Vec::new()
+    };
+    let initials: String = drop_caps
+        .iter()
+        .filter_map(|&i| match &doc.blocks[i] {
+            Block::Paragraph { content } => dropcap::initial(content),
+            _ => None,
+        })
+        .collect();
 
     // Fonts and stylesheet.
     let byline = meta
@@ -154,10 +168,7 @@ pub fn write(
             source: source_line.as_deref(),
             retrieved: retrieved.as_deref(),
             numbers: &numbers,
-            drop_cap: drop_cap.and_then(|i| match &doc.blocks[i] {
-                Block::Paragraph { content } => dropcap::initial(content),
-                _ => None,
-            }),
+            drop_cap: (!initials.is_empty()).then_some(initials.as_str()),
         },
     );
     let font_files = fonts::embed(theme, &usage, warnings);
@@ -224,15 +235,7 @@ pub fn write(
         split::collect_ids(&doc.blocks[p.start..p.end], &p.file, &mut ids);
     }
     let (notes, notes_in_part) = place_notes(doc, &parts);
-    let ctx = Context {
-        ids: &ids,
-        notes: &notes,
-        images: &image_files,
-        base_url: meta.source_url.as_deref(),
-        top_level: top,
-        numbers: &numbers,
-        stripes: matches!(optional_color(&theme.table.stripes), Some(Some(_))),
-    };
+    let stripes = matches!(optional_color(&theme.table.stripes), Some(Some(_)));
     let defs = {
         let mut v = Vec::new();
         split::collect_notes(&doc.blocks, &mut v);
@@ -240,15 +243,60 @@ pub fn write(
     };
     let max_depth = opts.toc_depth.max(1);
     let mut dropped = 0;
+    if book {
+        // The book's own title page, before the first article.
+        let ctx = Context {
+            ids: &ids,
+            notes: &notes,
+            images: &image_files,
+            base_url: meta.source_url.as_deref(),
+            top_level: top,
+            heading_offset: 2,
+            numbers: &numbers,
+            stripes,
+        };
+        let mut r = Renderer::new(&ctx, "title.xhtml");
+        let mut body = String::new();
+        title_block(meta, &title, None, &lang, theme, &mut r, &mut body);
+        let page = xhtml::document(&title, &lang, None, &body);
+        b.add_content(
+            EpubContent::new("title.xhtml", page.as_bytes())
+                .title(title.as_str())
+                .reftype(ReferenceType::TitlePage),
+        )?;
+    }
+    // Relative links resolve against the web address of the article they are in.
+    let mut article_meta: Option<&crate::model::Meta> = None;
     for (pi, part) in parts.iter().enumerate() {
         let blocks = &doc.blocks[part.start..part.end];
+        if let Some(Block::Article { meta: m, .. }) = blocks.first() {
+            article_meta = Some(m);
+        }
+        let ctx = Context {
+            ids: &ids,
+            notes: &notes,
+            images: &image_files,
+            base_url: article_meta.map_or(meta.source_url.as_deref(), |m| m.source_url.as_deref()),
+            top_level: top,
+            heading_offset: if book { 2 } else { 1 },
+            numbers: &numbers,
+            stripes,
+        };
         let mut r = Renderer::new(&ctx, &part.file);
         let mut body = String::new();
-        if pi == 0 {
-            title_block(doc, &title, &lang, theme, &mut r, &mut body);
+        match blocks.first() {
+            Some(Block::Article { id, meta: m }) => {
+                let t = article_title(m);
+                title_block(m, &t, Some(id), &lang, theme, &mut r, &mut body);
+            }
+            _ if pi == 0 && !book => {
+                title_block(meta, &title, None, &lang, theme, &mut r, &mut body);
+            }
+            _ => {}
         }
-        let cap = drop_cap
-            .filter(|i| (part.start..part.end).contains(i))
+        let cap = drop_caps
+            .iter()
+            .find(|i| (part.start..part.end).contains(i))
             .map(|i| i - part.start);
         r.top_blocks(blocks, cap, &mut body);
         if !notes_in_part[pi].is_empty() {
@@ -269,7 +317,8 @@ pub fn write(
             &part.file,
             top,
             max_depth,
-            pi == 0,
+            pi == 0 && !book,
+            book,
             &title,
             &numbers,
         );
@@ -362,6 +411,7 @@ fn toc_entries(
     top: u8,
     max_depth: u8,
     first: bool,
+    book: bool,
     book_title: &str,
     numbers: &HashMap<String, String>,
 ) -> (Option<String>, Vec<(String, String, i32)>) {
@@ -369,9 +419,14 @@ fn toc_entries(
     if first && !matches!(blocks.first(), Some(Block::Heading { level, .. }) if *level == top) {
         entries.push((file.to_string(), book_title.to_string(), 1));
     }
+    // In a book, sections nest under their article's title.
+    let below = if book { 2 } else { 1 };
     for b in blocks {
+        if let Block::Article { meta, .. } = b {
+            entries.push((file.to_string(), article_title(meta), 1));
+        }
         if let Block::Heading { level, id, content } = b {
-            let rel = i32::from(level.saturating_sub(top)) + 1;
+            let rel = i32::from(level.saturating_sub(top)) + below;
             if rel <= i32::from(max_depth) {
                 let href = if entries.is_empty() {
                     file.to_string()
@@ -408,9 +463,8 @@ fn byline_prefix(lang: &str) -> &'static str {
 }
 
 /// The source URL as the title block shows it, when it is a web address.
-fn shown_url(doc: &Document) -> Option<(&str, &str)> {
-    let u = doc
-        .meta
+fn shown_url(meta: &crate::model::Meta) -> Option<(&str, &str)> {
+    let u = meta
         .source_url
         .as_deref()
         .filter(|u| u.starts_with("http"))?;
@@ -425,7 +479,7 @@ fn shown_url(doc: &Document) -> Option<(&str, &str)> {
 fn source_line(doc: &Document) -> Option<String> {
     let parts: Vec<&str> = [
         doc.meta.publisher.as_deref(),
-        shown_url(doc).map(|(_, s)| s),
+        shown_url(&doc.meta).map(|(_, s)| s),
     ]
     .into_iter()
     .flatten()
@@ -433,16 +487,29 @@ fn source_line(doc: &Document) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(" · "))
 }
 
+/// An article's (or book's) title, "Untitled" when it has none.
+fn article_title(meta: &crate::model::Meta) -> String {
+    meta.title
+        .clone()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| "Untitled".into())
+}
+
 fn title_block(
-    doc: &Document,
+    m: &crate::model::Meta,
     title: &str,
+    id: Option<&str>,
     lang: &str,
     theme: &Theme,
     r: &mut Renderer,
     out: &mut String,
 ) {
-    let m = &doc.meta;
-    out.push_str("<header class=\"titleblock\">\n");
+    match id {
+        Some(id) => {
+            let _ = writeln!(out, "<header class=\"titleblock\" id=\"{}\">", escape(id));
+        }
+        None => out.push_str("<header class=\"titleblock\">\n"),
+    }
     if let Some(k) = m.kicker.as_deref().filter(|k| !k.trim().is_empty()) {
         let _ = writeln!(out, "<p class=\"kicker\">{}</p>", escape(k));
     }
@@ -470,7 +537,7 @@ fn title_block(
             }
         }
     }
-    let source = shown_url(doc);
+    let source = shown_url(m);
     if m.publisher.is_some() || source.is_some() {
         out.push_str("<p class=\"source\">");
         if let Some(p) = &m.publisher {

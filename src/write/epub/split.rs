@@ -35,9 +35,12 @@ pub fn top_level(doc: &Document) -> u8 {
 /// documents make reading systems (and EPUBCheck) crawl.
 const MAX_SECTION_FILES: usize = 300;
 
-/// Splits the body into files named `text-NNN.xhtml`.
+/// Splits the body into files named `text-NNN.xhtml`; every article of a book starts one.
 pub fn split(doc: &Document, top: u8) -> Vec<Part> {
-    let is_section = |b: &Block| matches!(b, Block::Heading { level, .. } if *level == top);
+    let is_section = |b: &Block| {
+        matches!(b, Block::Heading { level, .. } if *level == top)
+            || matches!(b, Block::Article { .. })
+    };
     let sections = doc.blocks.iter().filter(|b| is_section(b)).count();
     // Past the file limit, a section starts a new file only once the current one is well filled.
     let min_fill = if sections > MAX_SECTION_FILES {
@@ -50,8 +53,11 @@ pub fn split(doc: &Document, top: u8) -> Vec<Part> {
     let mut size = 0;
     for (i, block) in doc.blocks.iter().enumerate() {
         let block_size = estimate(block);
+        let article = matches!(block, Block::Article { .. });
         if i > start
-            && ((is_section(block) && size >= min_fill) || size + block_size > MAX_FILE_BYTES)
+            && (article
+                || (is_section(block) && size >= min_fill)
+                || size + block_size > MAX_FILE_BYTES)
         {
             parts.push(Part {
                 file: String::new(),
@@ -109,11 +115,11 @@ fn estimate(block: &Block) -> usize {
     }
 }
 
-/// Every heading id in `blocks` (at any depth) mapped to `file`.
+/// Every heading and article id in `blocks` (at any depth) mapped to `file`.
 pub fn collect_ids(blocks: &[Block], file: &str, ids: &mut HashMap<String, String>) {
     for b in blocks {
         match b {
-            Block::Heading { id, .. } => {
+            Block::Heading { id, .. } | Block::Article { id, .. } => {
                 ids.entry(id.clone()).or_insert_with(|| file.to_string());
             }
             Block::Quote { blocks } => collect_ids(blocks, file, ids),

@@ -50,8 +50,10 @@ pub struct Context<'a> {
     pub images: &'a HashMap<String, String>,
     /// Article URL, for resolving relative links.
     pub base_url: Option<&'a str>,
-    /// Heading level that maps to `<h1>`.
+    /// Heading level that maps to `<h1>` (to `<h2>` in a book, under the article title).
     pub top_level: u8,
+    /// 1 for an article; 2 in a book, whose article titles are the `<h1>`s.
+    pub heading_offset: u8,
     /// Heading id → section number, when the theme numbers headings.
     pub numbers: &'a HashMap<String, String>,
     /// Mark every other table body row with `class="stripe"` (the theme shades them).
@@ -145,7 +147,7 @@ impl<'a> Renderer<'a> {
             Block::Heading { level, id, content } => {
                 let h = level
                     .saturating_sub(self.ctx.top_level)
-                    .saturating_add(1)
+                    .saturating_add(self.ctx.heading_offset)
                     .clamp(1, 6);
                 let _ = write!(out, "<h{h} id=\"{}\">", escape(id));
                 if let Some(n) = self.ctx.numbers.get(id) {
