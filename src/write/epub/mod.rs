@@ -405,6 +405,7 @@ fn place_notes(doc: &Document, parts: &[split::Part]) -> (NotePlaces, Vec<Vec<St
 }
 
 /// Table-of-contents entries of one file: (href, text, level), the first being the file's own.
+#[allow(clippy::too_many_arguments)] // one call site; a struct would only rename them
 fn toc_entries(
     blocks: &[Block],
     file: &str,
