@@ -455,6 +455,10 @@ impl Job<'_> {
 
     /// Several inputs, one output each (`--each`).
     fn each(&self, inputs: &[PathBuf]) -> Result<()> {
+        if let Some(dir) = &self.args.out_dir {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("{}: cannot create the folder", dir.display()))?;
+        }
         let read = self.read_all(inputs);
         // Names first (titles are known once read), made unique across the batch.
         let mut plans: Vec<Option<Vec<(PathBuf, OutputFormat)>>> = Vec::new();
