@@ -4,6 +4,7 @@
 //! (document + [`theme::Theme`] → output files). Readers never write, writers never parse.
 
 pub mod assets;
+pub mod batch;
 pub mod book;
 pub mod bundle;
 pub mod convert;

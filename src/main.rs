@@ -36,6 +36,45 @@ enum Command {
     /// Make and manage theme files.
     #[command(subcommand)]
     Theme(ThemeCommand),
+    /// Build a book from a manifest (see `galley init`).
+    Build(BuildArgs),
+    /// Write a commented example book manifest (book.toml) here.
+    Init {
+        /// File to write.
+        #[arg(default_value = "book.toml")]
+        file: PathBuf,
+    },
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// The book manifest (TOML).
+    manifest: PathBuf,
+    /// Fail, and write no book, if any article fails.
+    #[arg(long)]
+    strict: bool,
+    /// No network access: web addresses in the manifest fail, remote images show their alt text.
+    #[arg(long)]
+    offline: bool,
+    /// Allow fetching from loopback, private and link-local addresses.
+    #[arg(long)]
+    allow_private: bool,
+    /// Convert every image to grayscale (for e-ink readers).
+    #[arg(long)]
+    grayscale: bool,
+    /// Per-article timing and details.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Print no warnings or summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+/// `convert`'s options alone, so a manifest can start from their defaults.
+#[derive(Parser)]
+struct ConvertOnly {
+    #[command(flatten)]
+    args: ConvertArgs,
 }
 
 #[derive(Subcommand)]
@@ -175,6 +214,8 @@ fn main() -> ExitCode {
         Command::Dump(args) => run_dump(args),
         Command::Themes => run_themes(),
         Command::Theme(ThemeCommand::New { name }) => run_theme_new(&name),
+        Command::Build(args) => run_build(&args),
+        Command::Init { file } => run_init(&file),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -224,6 +265,33 @@ fn source_date_epoch() -> Result<Option<i64>> {
 }
 
 fn run_convert(args: ConvertArgs) -> Result<()> {
+    run_with(args, BookPlan::default())
+}
+
+/// A book from a manifest: what `convert`'s options cannot say.
+#[derive(Default)]
+struct BookPlan {
+    /// The book's subtitle.
+    subtitle: Option<String>,
+    /// Every output, each with its own path; `Some` always makes a book.
+    outputs: Option<Vec<(PathBuf, OutputFormat)>>,
+}
+
+fn run_book_job(
+    args: ConvertArgs,
+    subtitle: Option<String>,
+    outputs: Vec<(PathBuf, OutputFormat)>,
+) -> Result<()> {
+    run_with(
+        args,
+        BookPlan {
+            subtitle,
+            outputs: Some(outputs),
+        },
+    )
+}
+
+fn run_with(args: ConvertArgs, plan: BookPlan) -> Result<()> {
     let from = parse_from(args.from.as_deref())?;
     let to = args
         .to
@@ -297,6 +365,7 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
     };
     let job = Job {
         args: &args,
+        plan: &plan,
         from,
         to: to.as_deref(),
         settings: &settings,
@@ -306,7 +375,7 @@ fn run_convert(args: ConvertArgs) -> Result<()> {
             .cloned()
             .collect(),
     };
-    if inputs.len() > 1 && args.output.is_some() {
+    if plan.outputs.is_some() || inputs.len() > 1 && args.output.is_some() {
         return job.book(&inputs);
     }
     if inputs.len() == 1 && !args.each && args.out_dir.is_none() {
@@ -324,26 +393,73 @@ fn is_url(p: &Path) -> bool {
 
 /// The entries of a reading list, as inputs.
 fn read_list(list: &Path) -> Result<Vec<PathBuf>> {
-    let text = std::fs::read_to_string(list)
-        .with_context(|| format!("{}: cannot read the reading list", list.display()))?;
-    let base = list.parent().unwrap_or(Path::new(""));
-    Ok(text
-        .lines()
-        .map(|l| l.trim().trim_start_matches('\u{feff}'))
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(|l| {
-            if fetch::is_web_url(l) || l == "-" {
-                PathBuf::from(l)
-            } else {
-                base.join(l)
-            }
-        })
+    Ok(galley::batch::read_list(list)?
+        .into_iter()
+        .map(input_path)
         .collect())
+}
+
+/// An input as `convert` takes it: a path, a web address or `-`.
+fn input_path(input: galley::batch::InputRef) -> PathBuf {
+    match input {
+        galley::batch::InputRef::Path(p) => p,
+        galley::batch::InputRef::Url(u) => PathBuf::from(u),
+        galley::batch::InputRef::Stdin => PathBuf::from("-"),
+    }
+}
+
+/// `galley build book.toml`: the manifest's inputs as one book, in every output it names.
+fn run_build(b: &BuildArgs) -> Result<()> {
+    let m = galley::batch::load(&b.manifest)?;
+    let mut args = ConvertOnly::try_parse_from(["galley"])
+        .map_err(|e| anyhow!("cannot set up the conversion: {e}"))?
+        .args;
+    args.inputs = m.inputs.iter().cloned().map(input_path).collect();
+    args.title = Some(m.title.clone());
+    args.authors = m.authors.clone();
+    args.lang = m.language.clone();
+    args.date = m.date.clone();
+    args.cover = m.cover.clone();
+    if let Some(t) = &m.theme {
+        args.theme = match t {
+            galley::batch::ThemeRef::Name(n) => n.clone(),
+            galley::batch::ThemeRef::Path(p) => p.display().to_string(),
+        };
+    }
+    if let Some(d) = m.toc_depth {
+        args.toc_depth = d;
+    }
+    args.recto = m.recto;
+    args.paper = m.paper.map(|p| format!("{}ptx{}pt", p.width, p.height));
+    args.strict = b.strict;
+    args.offline = b.offline;
+    args.allow_private = b.allow_private;
+    args.grayscale = b.grayscale;
+    args.verbose = b.verbose;
+    args.quiet = b.quiet;
+    let first = m.outputs.first().map(|(p, _)| p.clone());
+    args.output = first;
+    run_book_job(args, m.subtitle.clone(), m.outputs.clone())
+}
+
+/// `galley init`: a commented example manifest, never over an existing file.
+fn run_init(file: &Path) -> Result<()> {
+    if file.exists() {
+        bail!("{}: already exists; not overwritten", file.display());
+    }
+    convert::save(file, galley::batch::example().as_bytes(), &[])?;
+    eprintln!(
+        "galley: wrote {}; edit it, then run: galley build {}",
+        file.display(),
+        file.display()
+    );
+    Ok(())
 }
 
 /// One `convert` run: its options, shared by every input.
 struct Job<'a> {
     args: &'a ConvertArgs,
+    plan: &'a BookPlan,
     from: Option<Format>,
     to: Option<&'a [OutputFormat]>,
     settings: &'a Settings<'a>,
@@ -592,6 +708,7 @@ impl Job<'_> {
             return self.finish(&rows, false);
         }
         let given = galley::model::Meta {
+            subtitle: self.plan.subtitle.clone(),
             title: self.args.title.clone(),
             authors: self.args.authors.clone(),
             language: self.args.lang.clone(),
@@ -602,7 +719,10 @@ impl Job<'_> {
         let meta = galley::book::book_meta(&given, out, &docs);
         let name = out.display().to_string();
         let source = galley::book::book_source(meta, &name, articles);
-        let outputs = output_for(out, Some(out), self.to)?;
+        let outputs = match &self.plan.outputs {
+            Some(o) => o.clone(),
+            None => output_for(out, Some(out), self.to)?,
+        };
         let bar = self.progress(outputs.len(), "typesetting");
         let t = std::time::Instant::now();
         let (pages, warnings) = self.write_all(source, &outputs)?;

@@ -249,3 +249,60 @@ fn batches_are_reproducible_and_parallel_equals_serial() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     assert!(out_dir.join("post.epub").is_file() && out_dir.join("post-2.epub").is_file());
 }
+
+/// `galley init` writes a manifest that `galley build` turns into a book; reading lists
+/// feed `convert`.
+#[test]
+fn manifests_and_reading_lists() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("articles")).expect("dir");
+    for s in ["tide-clock.md", "field-guide.md"] {
+        std::fs::copy(common::sample(s), d.join("articles").join(s)).expect("copy");
+    }
+    let r = common::galley()
+        .current_dir(d)
+        .arg("init")
+        .output()
+        .expect("init");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let again = common::galley()
+        .current_dir(d)
+        .arg("init")
+        .output()
+        .expect("init");
+    assert_eq!(again.status.code(), Some(1), "init must not overwrite");
+    let r = common::galley()
+        .current_dir(d)
+        .args(["build", "book.toml", "-q"])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .expect("build");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let epub = d.join("weekend-reading.epub");
+    assert!(epub.is_file() && d.join("weekend-reading.pdf").is_file());
+    if let Some(jar) = common::epubcheck_jar() {
+        let fails = common::epubcheck_all(&jar, &[epub]);
+        assert!(fails.is_empty(), "{}", fails.join("\n"));
+    }
+
+    std::fs::write(
+        d.join("list.txt"),
+        "# saved this week\narticles/tide-clock.md\n\narticles/field-guide.md  # the guide\n",
+    )
+    .expect("list");
+    let r = common::galley()
+        .current_dir(d)
+        .args([
+            "convert",
+            "--from-list",
+            "list.txt",
+            "-q",
+            "-o",
+            "list.epub",
+        ])
+        .output()
+        .expect("convert");
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    assert!(d.join("list.epub").is_file());
+}
