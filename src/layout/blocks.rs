@@ -5,7 +5,7 @@
 //! so pagination only translates it (mirrored margins move the text block per page).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use super::fonts::{FontSet, Role};
 use super::page::{GlyphRun, Item, LinkTarget, Rgb};
@@ -78,7 +78,7 @@ pub(crate) struct Elem {
     /// Set on a heading's first line.
     pub heading: Option<HeadingMark>,
     /// Table header rows to repeat when this row starts a page.
-    pub repeat: Option<Rc<Vec<Elem>>>,
+    pub repeat: Option<Arc<Vec<Elem>>>,
     /// Natural width of a text line (tests check the measure).
     pub line_width: Option<f32>,
     /// Baseline of the first line, from the top (list markers align to it).
@@ -224,9 +224,21 @@ fn push_gap(out: &mut Vec<Elem>, h: f32) {
 
 /// Lays out `blocks` into `out`.
 pub(crate) fn blocks(ctx: &mut Ctx, blocks: &[Block], env: &Env, out: &mut Vec<Elem>) {
+    blocks_after(ctx, blocks, env, out, false);
+}
+
+/// Lays out `blocks` into `out`; with `continuing`, they carry on from blocks laid out
+/// elsewhere (a chunk of a longer body), so the first gets the space before it.
+pub(crate) fn blocks_after(
+    ctx: &mut Ctx,
+    blocks: &[Block],
+    env: &Env,
+    out: &mut Vec<Elem>,
+    continuing: bool,
+) {
     let mut indent_next = false;
     for (bi, block) in blocks.iter().enumerate() {
-        let first = bi == 0;
+        let first = bi == 0 && !continuing;
         match block {
             Block::Heading { level, id, content } => {
                 heading(ctx, *level, id, content, env, out, first);
@@ -427,6 +439,8 @@ fn article(ctx: &mut Ctx, id: &str, meta: &model::Meta, env: &Env, out: &mut Vec
         .clone()
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "Untitled".into());
+    // Relative links in this article resolve against its own address.
+    ctx.base_url = meta.source_url.clone();
     let mut elems = title_block(ctx, meta, &title, env);
     if let Some(first) = elems.first_mut() {
         first.break_before = true;
@@ -995,7 +1009,7 @@ fn table(ctx: &mut Ctx, t: &Table, env: &Env, out: &mut Vec<Elem>) {
         for e in &mut h {
             e.keep_with_next = true;
         }
-        Rc::new(h)
+        Arc::new(h)
     });
     if let Some(h) = &header {
         out.extend(h.iter().cloned());

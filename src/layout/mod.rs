@@ -11,6 +11,7 @@ pub(crate) mod columns;
 pub mod contents;
 pub(crate) mod coverage;
 pub(crate) mod dropcap;
+pub(crate) mod flow;
 pub mod fonts;
 pub(crate) mod frame;
 pub mod hyphen;
@@ -144,7 +145,9 @@ pub fn typeset(
     let book = body.iter().any(|b| matches!(b, Block::Article { .. }));
     ctx.drop_cap_pending = theme.text.drop_cap >= 2 && !book;
     ctx.recto = opts.recto && book;
-    blocks::blocks(&mut ctx, body, &env, &mut elems);
+    elems.extend(flow::body_elems(&mut ctx, body, &env, || {
+        make_ctx(doc, assets, theme, height, &mut Vec::new())
+    })?);
 
     let mut note_map: HashMap<u32, Vec<Elem>> = HashMap::new();
     let mut endnotes = Vec::new();
@@ -456,7 +459,7 @@ fn make_ctx<'a>(
 fn collect_ids(blocks: &[Block], ids: &mut HashSet<String>) {
     for b in blocks {
         match b {
-            Block::Heading { id, .. } => {
+            Block::Heading { id, .. } | Block::Article { id, .. } => {
                 ids.insert(id.clone());
             }
             Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => collect_ids(blocks, ids),
