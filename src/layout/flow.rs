@@ -14,6 +14,9 @@ use super::blocks::{self, Ctx, Elem, Env};
 use super::page::Item;
 use crate::model::Block;
 
+/// One chunk set: its elements, warnings and characters no face has.
+type Chunk = (Vec<Elem>, Vec<String>, Vec<char>);
+
 /// Bodies shorter than this are set in one piece: splitting costs more than it saves.
 const MIN_PARALLEL_BLOCKS: usize = 96;
 /// At most this many chunks (each needs its own font set and shaping cache).
@@ -39,7 +42,7 @@ where
     let recto = ctx.recto;
     let drop_cap = ctx.drop_cap_pending;
     let base_url = ctx.base_url.clone();
-    let parts: Vec<Result<(Vec<Elem>, Vec<String>, Vec<char>), LayoutError>> = chunks
+    let parts: Vec<Result<Chunk, LayoutError>> = chunks
         .par_iter()
         .enumerate()
         .map(|(i, range)| {
@@ -68,7 +71,7 @@ where
 /// level; consecutive pieces are grouped into at most [`MAX_CHUNKS`] chunks of similar size.
 fn chunks(body: &[Block]) -> Vec<Range<usize>> {
     if body.len() < MIN_PARALLEL_BLOCKS {
-        return vec![0..body.len()];
+        return std::iter::once(0..body.len()).collect();
     }
     let book = body.iter().any(|b| matches!(b, Block::Article { .. }));
     let top = body
@@ -157,7 +160,7 @@ mod tests {
     #[test]
     fn short_bodies_stay_whole_and_long_ones_cut_at_top_headings() {
         let short: Vec<Block> = (0..10).map(|_| para()).collect();
-        assert_eq!(chunks(&short), vec![0..10]);
+        assert_eq!(chunks(&short), std::iter::once(0..10).collect::<Vec<_>>());
         let mut long = Vec::new();
         for _ in 0..40 {
             long.push(h(2));
