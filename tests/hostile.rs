@@ -484,3 +484,68 @@ fn pathological_corpus_files_convert_or_fail_cleanly() {
         }
     }
 }
+
+mod round_trip {
+    //! The model survives `dump --json`: serialising and deserialising gives it back.
+
+    use galley::model::Document;
+    use galley::read::{Format, read_bytes};
+    use proptest::prelude::*;
+
+    /// Markdown made of pieces that reach most of the model: headings, lists (nested,
+    /// ordered, tasks), quotes, code, tables, footnotes, links, images, emphasis, HTML,
+    /// front matter, and arbitrary text between them.
+    fn fragment() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("# Heading\n".to_string()),
+            Just("## Sub *heading*\n".to_string()),
+            Just("- item\n  - nested\n    1. ordered\n".to_string()),
+            Just("- [ ] task\n- [x] done\n".to_string()),
+            Just("> quote\n> > deeper\n".to_string()),
+            Just("```rust\nfn main() {}\n```\n".to_string()),
+            Just("| a | b |\n|:-|-:|\n| 1 | 2 |\n".to_string()),
+            Just("Text[^n].\n\n[^n]: The note.\n".to_string()),
+            Just("[link](https://example.com \"t\") ![img](x.png \"cap\")\n".to_string()),
+            Just("**strong** _em_ ~~del~~ `code` <kbd>k</kbd>\n".to_string()),
+            Just("<div>raw</div>\n".to_string()),
+            Just("---\n".to_string()),
+            Just("\n".to_string()),
+            "[a-zA-Z0-9 *_`>#\\-\\[\\]()!|\u{e9}\u{4e2d}\u{202e}]{0,40}\n",
+        ]
+    }
+
+    fn round_trips(doc: &Document) {
+        let json = serde_json::to_string_pretty(doc).expect("serialise");
+        let back: Document = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(&back, doc, "{json}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
+
+        #[test]
+        fn markdown_models_round_trip(parts in prop::collection::vec(fragment(), 1..12),
+                                      front in any::<bool>()) {
+            let mut md = String::new();
+            if front {
+                md.push_str("---\ntitle: \"T\"\nauthor: [A, B]\ndate: 2024-01-02\ntags: [x]\n---\n");
+            }
+            md.push_str(&parts.concat());
+            if let Ok(src) = read_bytes("p.md", md.as_bytes(), Format::Markdown) {
+                round_trips(&src.document);
+            }
+        }
+
+        #[test]
+        fn text_and_html_models_round_trip(parts in prop::collection::vec(fragment(), 1..8)) {
+            let body = parts.concat();
+            if let Ok(src) = read_bytes("p.txt", body.as_bytes(), Format::Text) {
+                round_trips(&src.document);
+            }
+            let html = format!("<html><body><article>{}</article></body></html>", body.replace('\n', "<br>"));
+            if let Ok(src) = read_bytes("p.html", html.as_bytes(), Format::Html) {
+                round_trips(&src.document);
+            }
+        }
+    }
+}
