@@ -92,11 +92,26 @@ fn title_from_file(path: &Path) -> String {
 
 /// The book as one source, ready for the writers.
 pub fn book_source(meta: Meta, name: &str, articles: Vec<Source>) -> Source {
+    // Each article's images were made absolute by the bundler; they may come from that
+    // article's own folder and site, as when it is converted alone.
+    let mut image_dirs: Vec<PathBuf> = Vec::new();
+    for a in &articles {
+        if let Some(root) = a
+            .base_dir
+            .as_deref()
+            .and_then(crate::assets::confine::article_root)
+            && !image_dirs.contains(&root)
+        {
+            image_dirs.push(root);
+        }
+        image_dirs.extend(a.image_dirs.iter().cloned());
+    }
     let document = bundle::bundle(meta, articles);
     Source {
         name: name.to_string(),
         path: None,
         base_dir: None,
+        image_dirs,
         encoding: "UTF-8",
         url: None,
         document,

@@ -6,6 +6,7 @@ use crate::assets::{self, Assets, ImageOptions, process};
 use crate::fetch::{FetchError, Fetcher};
 use crate::layout::paper::PaperSize;
 use crate::layout::{self, LayoutError, LayoutOptions};
+use crate::limits::{LimitError, Limits};
 use crate::model::{Document, date};
 use crate::read::{self, Format, ReadError, Source, WebPage};
 use crate::theme::Theme;
@@ -113,6 +114,14 @@ pub enum ConvertError {
     /// The output file could not be written.
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// The output would exceed a limit.
+    #[error("{name}: {source}")]
+    Limit {
+        /// The source being converted.
+        name: String,
+        /// Which limit, and by how much (boxed: errors stay small).
+        source: Box<LimitError>,
+    },
 }
 
 /// Applies command-line metadata to a document.
@@ -160,6 +169,11 @@ pub struct Settings<'a> {
     pub fetcher: Option<&'a Fetcher>,
     /// Convert every image to grayscale (`--grayscale`).
     pub grayscale: bool,
+    /// Resource limits.
+    pub limits: Limits,
+    /// Folders besides each article's own that its local images may come from
+    /// (`--allow-path`).
+    pub allowed_dirs: &'a [PathBuf],
 }
 
 /// Reads a source from a path (or standard input for `-` with its bytes given).
@@ -240,6 +254,14 @@ pub fn render(
         no_local_files: source.url.is_some(),
         max_side: Some(max_side),
         grayscale: settings.grayscale,
+        limits: settings.limits,
+        allowed_dirs: settings.allowed_dirs,
+    };
+    let mut allowed_dirs = settings.allowed_dirs.to_vec();
+    allowed_dirs.extend(source.image_dirs.iter().cloned());
+    let image_opts = ImageOptions {
+        allowed_dirs: &allowed_dirs,
+        ..image_opts
     };
     let assets = Assets::load_with(
         doc,
@@ -286,7 +308,31 @@ pub fn render(
             .into_iter()
             .map(|w| format!("{}: {w}", source.name)),
     );
-    result
+    let rendered = result?;
+    check_output_size(&source.name, &rendered, &settings.limits)?;
+    Ok(rendered)
+}
+
+/// Refuses an output larger than the output size limit (before anything is written).
+pub fn check_output_size(
+    name: &str,
+    rendered: &Rendered,
+    limits: &Limits,
+) -> Result<(), ConvertError> {
+    let len = rendered.bytes.len() as u64;
+    if len > limits.max_output_bytes {
+        return Err(ConvertError::Limit {
+            name: name.to_string(),
+            source: Box::new(LimitError::bytes(
+                "the output",
+                len,
+                "output size",
+                limits.max_output_bytes,
+                "--max-output-size",
+            )),
+        });
+    }
+    Ok(())
 }
 
 /// Typesets and writes one document as PDF.

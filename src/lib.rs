@@ -11,6 +11,7 @@ pub mod convert;
 pub mod fetch;
 pub mod font;
 pub mod layout;
+pub mod limits;
 pub mod model;
 pub mod read;
 pub mod theme;

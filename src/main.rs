@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand};
 use galley::convert::{self, OutputFormat, Overrides, Settings};
 use galley::fetch::{self, FetchOptions, Fetcher};
 use galley::layout::paper::PaperSize;
+use galley::limits::Limits;
 use galley::read::{Format, Source};
 use galley::theme::source::{Origin, Sources};
 use galley::theme::{self, Theme};
@@ -46,6 +47,71 @@ enum Command {
     },
 }
 
+/// Limits and safety options, shared by `convert` and `build`. Defaults: `Limits::default()`.
+#[derive(Args, Clone, Default)]
+struct SafetyArgs {
+    /// Also read local images from DIR (repeatable); by default only the article's folder
+    /// and its site (a few folders up) are read.
+    #[arg(long = "allow-path", value_name = "DIR")]
+    allow_paths: Vec<PathBuf>,
+    /// Largest input file, e.g. 64M (default 64 MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_input_size: Option<u64>,
+    /// Most cells (rows × columns) in one table (default 200000).
+    #[arg(long, value_name = "N")]
+    max_table_cells: Option<usize>,
+    /// Most images loaded per article or book; the rest show their alt text (default 2000).
+    #[arg(long, value_name = "N")]
+    max_images: Option<usize>,
+    /// Largest image file, e.g. 32M (default 32 MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_image_size: Option<u64>,
+    /// Most pixels in one image, checked before decoding (default 100000000).
+    #[arg(long, value_name = "N")]
+    max_image_pixels: Option<u64>,
+    /// Largest output file, e.g. 1G (default 1 GiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_output_size: Option<u64>,
+    /// Seconds allowed for one web fetch, redirects and body included (default 30).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    fetch_timeout: Option<u64>,
+}
+
+fn parse_size(s: &str) -> Result<u64, String> {
+    galley::limits::parse_size(s)
+}
+
+impl SafetyArgs {
+    /// The default limits, with what the flags raise (or lower).
+    fn limits(&self) -> Limits {
+        let mut l = Limits::default();
+        if let Some(v) = self.max_input_size {
+            l.max_input_bytes = v;
+        }
+        if let Some(v) = self.max_table_cells {
+            l.max_table_cells = v;
+        }
+        if let Some(v) = self.max_images {
+            l.max_images = v;
+        }
+        if let Some(v) = self.max_image_size {
+            l.max_image_bytes = v;
+        }
+        if let Some(v) = self.max_image_pixels {
+            l.max_image_pixels = v;
+            // The side limit follows: a long strip of the allowed pixels stays allowed.
+            l.max_image_side = l.max_image_side.max(u32::try_from(v).unwrap_or(u32::MAX));
+        }
+        if let Some(v) = self.max_output_size {
+            l.max_output_bytes = v;
+        }
+        if let Some(v) = self.fetch_timeout {
+            l.fetch_timeout = std::time::Duration::from_secs(v);
+        }
+        l
+    }
+}
+
 #[derive(Args)]
 struct BuildArgs {
     /// The book manifest (TOML).
@@ -68,6 +134,8 @@ struct BuildArgs {
     /// Print no warnings or summary.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    safety: SafetyArgs,
 }
 
 /// `convert`'s options alone, so a manifest can start from their defaults.
@@ -165,6 +233,8 @@ struct ConvertArgs {
     /// Print no warnings.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    safety: SafetyArgs,
 }
 
 #[derive(Args)]
@@ -178,6 +248,9 @@ struct DumpArgs {
     /// For web pages: keep the whole page body instead of extracting the article.
     #[arg(long)]
     no_extract: bool,
+    /// Largest input file, e.g. 64M (default 64 MiB).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_input_size: Option<u64>,
     /// The input file, or `-` for standard input.
     #[arg(value_name = "INPUT")]
     input: PathBuf,
@@ -245,9 +318,12 @@ fn parse_from(from: Option<&str>) -> Result<Option<Format>> {
     .transpose()
 }
 
-fn read_stdin() -> Result<Vec<u8>> {
+/// Standard input, at most one byte past `limit` (the reader then refuses it, naming the
+/// limit), so an endless stream cannot exhaust memory.
+fn read_stdin(limit: u64) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     std::io::stdin()
+        .take(limit.saturating_add(1))
         .read_to_end(&mut buf)
         .context("<stdin>: cannot read")?;
     Ok(buf)
@@ -341,9 +417,14 @@ fn run_with(args: ConvertArgs, plan: BookPlan) -> Result<()> {
         date: args.date.clone(),
         cover: args.cover.clone(),
     };
+    let limits = args.safety.limits();
     let fetcher = (!args.offline).then(|| {
         Fetcher::new(FetchOptions {
             allow_private: args.allow_private,
+            timeout: limits.fetch_timeout,
+            max_page_bytes: limits.max_page_bytes,
+            max_redirects: limits.max_redirects,
+            max_image_bytes: limits.max_image_bytes,
             ..FetchOptions::default()
         })
     });
@@ -362,6 +443,8 @@ fn run_with(args: ConvertArgs, plan: BookPlan) -> Result<()> {
         paper,
         fetcher: fetcher.as_ref(),
         grayscale: args.grayscale,
+        limits,
+        allowed_dirs: &args.safety.allow_paths,
     };
     let job = Job {
         args: &args,
@@ -437,6 +520,7 @@ fn run_build(b: &BuildArgs) -> Result<()> {
     args.grayscale = b.grayscale;
     args.verbose = b.verbose;
     args.quiet = b.quiet;
+    args.safety = b.safety.clone();
     let first = m.outputs.first().map(|(p, _)| p.clone());
     args.output = first;
     run_book_job(args, m.subtitle.clone(), m.outputs.clone())
@@ -473,6 +557,7 @@ impl Job<'_> {
         let read_opts = galley::read::ReadOptions {
             format: self.from,
             no_extract: self.args.no_extract,
+            limits: self.settings.limits,
         };
         if let Some(u) = input.to_str().filter(|s| fetch::is_web_url(s)) {
             let now = self.settings.source_date_epoch.unwrap_or_else(unix_now);
@@ -484,7 +569,7 @@ impl Job<'_> {
             )?);
         }
         let stdin = if input.as_os_str() == "-" {
-            Some(read_stdin()?)
+            Some(read_stdin(self.settings.limits.max_input_bytes)?)
         } else {
             None
         };
@@ -908,14 +993,19 @@ fn output_for(
 
 fn run_dump(args: DumpArgs) -> Result<()> {
     let from = parse_from(args.from.as_deref())?;
+    let mut limits = Limits::default();
+    if let Some(v) = args.max_input_size {
+        limits.max_input_bytes = v;
+    }
     let stdin = if args.input.as_os_str() == "-" {
-        Some(read_stdin()?)
+        Some(read_stdin(limits.max_input_bytes)?)
     } else {
         None
     };
     let read_opts = galley::read::ReadOptions {
         format: from,
         no_extract: args.no_extract,
+        limits,
     };
     let source = convert::read_input(&args.input, stdin.as_deref(), &read_opts)?;
     let json =

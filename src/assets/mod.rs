@@ -15,12 +15,12 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::fetch::Fetcher;
+use crate::limits::{Limits, human_bytes};
 use crate::model::Document;
 
-pub use process::{MAX_DIMENSION, MAX_PIXELS};
+pub mod confine;
 
-/// Largest image file accepted, so a hostile file cannot exhaust memory.
-const MAX_IMAGE_BYTES: u64 = 64 * 1024 * 1024;
+pub use process::{MAX_DIMENSION, MAX_PIXELS};
 
 /// A loaded image, ready to embed.
 #[derive(Debug, Clone)]
@@ -49,6 +49,11 @@ pub struct ImageOptions<'a> {
     pub max_side: Option<u32>,
     /// Convert every raster image to grayscale (for e-ink readers).
     pub grayscale: bool,
+    /// Image count, size and dimension limits.
+    pub limits: Limits,
+    /// Folders besides the article's own that local images may be read from
+    /// (`--allow-path`).
+    pub allowed_dirs: &'a [PathBuf],
 }
 
 /// The images of one document, keyed by `src` as written; identical files are stored once.
@@ -87,6 +92,17 @@ impl Assets {
                 images.push((img.src.as_str(), img.alt.as_str()));
             }
         }
+        // Past the image count limit, nothing is fetched or read: the rest show alt text.
+        if images.len() > opts.limits.max_images {
+            warnings.push(format!(
+                "{origin}: {} images, over the image count limit of {} (raise it with \
+                 --max-images); the rest show their alt text",
+                images.len(),
+                opts.limits.max_images
+            ));
+            images.truncate(opts.limits.max_images);
+        }
+        let roots = confine::Roots::new(base, opts.allowed_dirs);
         let remote_urls: Vec<String> = images
             .iter()
             .filter_map(|(src, _)| remote_url(src))
@@ -109,10 +125,10 @@ impl Assets {
                 None if opts.no_local_files && !src.trim().starts_with("data:") => {
                     Err("is a local file, which a page from the web may not use".into())
                 }
-                None => read_source(src, base),
+                None => read_source(src, base, &roots, &opts.limits),
             };
             let asset = bytes
-                .and_then(identify)
+                .and_then(|b| identify(b, &opts.limits))
                 .and_then(|a| process::adjust(a, opts.max_side, opts.grayscale));
             match asset {
                 Ok(asset) => {
@@ -182,31 +198,88 @@ fn short(src: &str) -> String {
     }
 }
 
-/// Loads one image from a path (relative to `base`), `file:` URL or `data:` URI, as it is.
+/// Loads one image the user named (e.g. `--cover`): a path (relative to `base`), `file:`
+/// URL or `data:` URI, as it is. The user named it, so it is not confined to any folder.
 pub fn load_image(src: &str, base: Option<&Path>) -> Result<Asset, String> {
-    read_source(src, base).and_then(identify)
+    let limits = Limits::default();
+    read_source(src, base, &confine::Roots::anywhere(), &limits).and_then(|b| identify(b, &limits))
 }
 
-/// The bytes of a local or `data:` image; remote ones are refused.
-fn read_source(src: &str, base: Option<&Path>) -> Result<Vec<u8>, String> {
+/// The bytes of a local or `data:` image; remote ones are refused, and local ones must
+/// lie within `roots`.
+fn read_source(
+    src: &str,
+    base: Option<&Path>,
+    roots: &confine::Roots,
+    limits: &Limits,
+) -> Result<Vec<u8>, String> {
     let src = src.trim();
     if src.is_empty() {
         return Err("has no source".into());
     }
     if let Some(data) = src.strip_prefix("data:") {
-        decode_data_uri(data)
+        let bytes = decode_data_uri(data)?;
+        if bytes.len() as u64 > limits.max_image_bytes {
+            return Err(too_large(bytes.len() as u64, limits));
+        }
+        Ok(bytes)
     } else if remote_url(src).is_some() {
         Err("is remote and needs network access".into())
     } else {
-        let path = local_path(src, base).ok_or("has an unsupported URL scheme")?;
-        read_limited(&path)
+        let candidates = local_candidates(src, base).ok_or("has an unsupported URL scheme")?;
+        let mut outside = None;
+        for path in candidates {
+            match roots.check(&path) {
+                Ok(Some(real)) => return read_limited(&real, limits),
+                Ok(None) => continue,
+                Err(real) => outside = outside.or(Some(real)),
+            }
+        }
+        Err(match outside {
+            Some(real) => format!(
+                "is outside the article's folder ({}); galley reads images only from the \
+                 article's folder and its site, unless --allow-path DIR permits another",
+                real.display()
+            ),
+            None => "was not found".to_string(),
+        })
     }
+}
+
+fn too_large(len: u64, limits: &Limits) -> String {
+    format!(
+        "is {}, over the image size limit of {} (raise it with --max-image-size)",
+        human_bytes(len),
+        human_bytes(limits.max_image_bytes)
+    )
 }
 
 /// The file a local image reference names, resolved against `base` (with the
 /// static-site `/img/…` convention); `None` for URLs.
 pub fn resolve_local(src: &str, base: Option<&Path>) -> Option<PathBuf> {
     local_path(src, base)
+}
+
+/// The files a local reference may mean, most likely first: the path itself (relative to
+/// `base`), then for a site-absolute `/img/x.png` the same path under the site's root.
+fn local_candidates(src: &str, base: Option<&Path>) -> Option<Vec<PathBuf>> {
+    let raw = src.strip_prefix("file://").unwrap_or(src);
+    if raw.contains("://") || raw.starts_with("mailto:") {
+        return None;
+    }
+    let raw = raw.split(['?', '#']).next().unwrap_or(raw);
+    let decoded = percent_decode(raw);
+    let path = Path::new(&decoded);
+    let mut out = Vec::new();
+    match base {
+        Some(b) if path.is_relative() => out.push(b.join(path)),
+        Some(b) => {
+            out.push(path.to_path_buf());
+            out.extend(site_absolute(b, &decoded));
+        }
+        None => out.push(path.to_path_buf()),
+    }
+    Some(out)
 }
 
 fn local_path(src: &str, base: Option<&Path>) -> Option<PathBuf> {
@@ -242,13 +315,13 @@ fn site_absolute(base: &Path, abs: &str) -> Option<PathBuf> {
     })
 }
 
-fn read_limited(path: &Path) -> Result<Vec<u8>, String> {
+fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, String> {
     let meta = std::fs::metadata(path).map_err(|_| "was not found".to_string())?;
     if !meta.is_file() {
         return Err("is not a file".into());
     }
-    if meta.len() > MAX_IMAGE_BYTES {
-        return Err(format!("is too large ({} MB)", meta.len() / 1_048_576));
+    if meta.len() > limits.max_image_bytes {
+        return Err(too_large(meta.len(), limits));
     }
     std::fs::read(path).map_err(|e| format!("cannot be read ({e})"))
 }
@@ -313,7 +386,7 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
 
 /// Checks what the bytes are and their declared dimensions (before any decoding), and
 /// converts formats e-readers lack (WebP) to PNG.
-fn identify(bytes: Vec<u8>) -> Result<Asset, String> {
+fn identify(bytes: Vec<u8>, limits: &Limits) -> Result<Asset, String> {
     if looks_like_svg(&bytes) {
         return Ok(Asset {
             data: bytes,
@@ -336,7 +409,7 @@ fn identify(bytes: Vec<u8>) -> Result<Asset, String> {
     let (width, height) = reader
         .into_dimensions()
         .map_err(|e| format!("is damaged ({e})"))?;
-    process::check_dimensions(width, height)?;
+    process::check_dimensions(width, height, limits)?;
     let asset = Asset {
         data: bytes,
         media_type,

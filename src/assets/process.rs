@@ -12,10 +12,11 @@ use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
 
 use super::Asset;
+use crate::limits::Limits;
 
-/// Largest width or height accepted.
+/// Largest width or height accepted by default (see [`Limits::max_image_side`]).
 pub const MAX_DIMENSION: u32 = 20_000;
-/// Most pixels accepted (100 megapixels).
+/// Most pixels accepted by default (see [`Limits::max_image_pixels`]).
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// Longest side of images in EPUBs: wider than e-reader screens, small enough to page fast.
 pub const EPUB_MAX_SIDE: u32 = 1600;
@@ -26,15 +27,25 @@ const JPEG_QUALITY: u8 = 85;
 /// Memory a decoder may allocate.
 const MAX_ALLOC: u64 = 512 * 1024 * 1024;
 
-/// Refuses zero, over-wide or over-large dimensions (read from the header, before decoding).
-pub fn check_dimensions(width: u32, height: u32) -> Result<(), String> {
-    if width == 0
-        || height == 0
-        || width > MAX_DIMENSION
-        || height > MAX_DIMENSION
-        || u64::from(width) * u64::from(height) > MAX_PIXELS
-    {
+/// Refuses zero, over-wide or over-large dimensions (read from the header, before
+/// decoding, so a decompression bomb is refused before it allocates anything).
+pub fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<(), String> {
+    if width == 0 || height == 0 {
         return Err(format!("has unusable dimensions ({width}×{height})"));
+    }
+    if width > limits.max_image_side || height > limits.max_image_side {
+        return Err(format!(
+            "is {width}×{height} pixels, over the image side limit of {} pixels",
+            limits.max_image_side
+        ));
+    }
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_image_pixels {
+        return Err(format!(
+            "is {width}×{height} pixels, over the image pixel limit of {} (raise it with \
+             --max-image-pixels)",
+            limits.max_image_pixels
+        ));
     }
     Ok(())
 }
@@ -102,9 +113,11 @@ fn decode(asset: &Asset) -> Result<DynamicImage, String> {
     let format = image::guess_format(&asset.data)
         .map_err(|_| "is not an image galley can read".to_string())?;
     let mut reader = image::ImageReader::with_format(Cursor::new(&asset.data), format);
+    // The header's dimensions were checked against the limits; the decoder may not go
+    // past them, so a header that lies cannot make it allocate more.
     let mut limits = image::Limits::default();
-    limits.max_image_width = Some(MAX_DIMENSION);
-    limits.max_image_height = Some(MAX_DIMENSION);
+    limits.max_image_width = Some(asset.width.max(1));
+    limits.max_image_height = Some(asset.height.max(1));
     limits.max_alloc = Some(MAX_ALLOC);
     reader.limits(limits);
     reader.decode().map_err(|e| format!("is damaged ({e})"))
@@ -197,9 +210,10 @@ mod tests {
 
     #[test]
     fn absurd_dimensions_are_refused() {
-        assert!(check_dimensions(20_001, 10).is_err());
-        assert!(check_dimensions(15_000, 15_000).is_err());
-        assert!(check_dimensions(0, 10).is_err());
-        assert!(check_dimensions(10_000, 10_000).is_ok());
+        let l = Limits::default();
+        assert!(check_dimensions(20_001, 10, &l).is_err());
+        assert!(check_dimensions(15_000, 15_000, &l).is_err());
+        assert!(check_dimensions(0, 10, &l).is_err());
+        assert!(check_dimensions(10_000, 10_000, &l).is_ok());
     }
 }

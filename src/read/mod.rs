@@ -11,7 +11,8 @@ pub mod text;
 
 use std::path::{Path, PathBuf};
 
-use crate::model::Document;
+use crate::limits::{LimitError, Limits};
+use crate::model::{Block, Document};
 
 /// Input formats galley reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,6 +97,14 @@ pub enum ReadError {
         /// The reader's error, with its line.
         source: markdown::MarkdownError,
     },
+    /// The source exceeds a limit (input size, table size).
+    #[error("{name}: {source}")]
+    Limit {
+        /// The source as the user named it.
+        name: String,
+        /// Which limit, and by how much (boxed: errors stay small).
+        source: Box<LimitError>,
+    },
     /// The HTML reader failed (no article found, absurd nesting).
     #[error("{name}: {source}")]
     Html {
@@ -113,10 +122,9 @@ pub struct ReadOptions {
     pub format: Option<Format>,
     /// Keep a web page's whole body instead of extracting the article (`--no-extract`).
     pub no_extract: bool,
+    /// Input size and table size limits.
+    pub limits: Limits,
 }
-
-/// Largest source file read, so a wrong argument cannot exhaust memory.
-pub const MAX_SOURCE_BYTES: u64 = 256 * 1024 * 1024;
 
 /// A source read into the model, with what is needed to find its images.
 #[derive(Debug, Clone)]
@@ -127,6 +135,9 @@ pub struct Source {
     pub path: Option<PathBuf>,
     /// Folder that relative image paths are resolved against.
     pub base_dir: Option<PathBuf>,
+    /// Folders besides `base_dir`'s site that local images may come from (for a book: the
+    /// site folder of every article in it).
+    pub image_dirs: Vec<PathBuf>,
     /// The URL the source was fetched from (after redirects), for web pages read over HTTP.
     pub url: Option<String>,
     /// The charset the bytes were decoded from.
@@ -160,19 +171,20 @@ pub fn read_file_with(path: &Path, opts: &ReadOptions) -> Result<Source, ReadErr
     let format = format
         .or_else(|| Format::from_path(path))
         .ok_or_else(|| ReadError::UnknownFormat { name: name.clone() })?;
-    if meta.len() > MAX_SOURCE_BYTES {
-        return Err(ReadError::Io {
-            name,
-            source: std::io::Error::other(format!(
-                "file is larger than {} MiB",
-                MAX_SOURCE_BYTES / 1_048_576
-            )),
-        });
-    }
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
-        name: name.clone(),
-        source,
-    })?;
+    check_input_size(&name, meta.len(), &opts.limits)?;
+    // Read at most one byte past the limit: the file may grow (or be a device) after
+    // `metadata`, and nothing past the limit is ever held in memory.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            use std::io::Read;
+            f.take(opts.limits.max_input_bytes.saturating_add(1))
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|source| ReadError::Io {
+            name: name.clone(),
+            source,
+        })?;
     let base_dir = path
         .parent()
         .map(|p| {
@@ -202,6 +214,66 @@ pub fn read_bytes_with(
     opts: &ReadOptions,
 ) -> Result<Source, ReadError> {
     read_decoded(name, bytes, format, opts, None, None)
+}
+
+/// Refuses a source larger than the input size limit.
+fn check_input_size(name: &str, len: u64, limits: &Limits) -> Result<(), ReadError> {
+    if len > limits.max_input_bytes {
+        return Err(ReadError::Limit {
+            name: name.to_string(),
+            source: Box::new(LimitError::bytes(
+                "the input",
+                len,
+                "input size",
+                limits.max_input_bytes,
+                "--max-input-size",
+            )),
+        });
+    }
+    Ok(())
+}
+
+/// Refuses a document with a table larger than the table size limit. Checked on the
+/// model, after reading, so every reader is covered by one rule.
+fn check_tables(name: &str, blocks: &[Block], limits: &Limits) -> Result<(), ReadError> {
+    // The model's nesting is bounded by the readers' depth limits, so recursion is safe.
+    for block in blocks {
+        match block {
+            Block::Table(t) => {
+                let rows = t.rows.len() + usize::from(t.header.is_some());
+                let cols = t
+                    .rows
+                    .iter()
+                    .chain(t.header.iter())
+                    .map(Vec::len)
+                    .max()
+                    .unwrap_or(0);
+                let cells = rows.saturating_mul(cols);
+                if cells > limits.max_table_cells {
+                    return Err(ReadError::Limit {
+                        name: name.to_string(),
+                        source: Box::new(LimitError::count(
+                            &format!("a table of {rows} rows × {cols} columns"),
+                            format!("{cells} cells"),
+                            "table size",
+                            format!("{} cells", limits.max_table_cells),
+                            "--max-table-cells",
+                        )),
+                    });
+                }
+            }
+            Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => {
+                check_tables(name, blocks, limits)?;
+            }
+            Block::List(list) => {
+                for item in &list.items {
+                    check_tables(name, &item.blocks, limits)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// A page fetched over HTTP, as the reader needs it.
@@ -258,6 +330,7 @@ fn read_decoded(
     http_charset: Option<&str>,
     url: Option<&str>,
 ) -> Result<Source, ReadError> {
+    check_input_size(name, bytes.len() as u64, &opts.limits)?;
     // A label encoding_rs does not know is no declaration; the page's own may still be.
     let http_charset =
         http_charset.filter(|c| encoding_rs::Encoding::for_label(c.trim().as_bytes()).is_some());
@@ -296,10 +369,12 @@ fn read_decoded(
             })?
         }
     };
+    check_tables(name, &document.blocks, &opts.limits)?;
     Ok(Source {
         name: name.to_string(),
         path: None,
         base_dir: None,
+        image_dirs: Vec::new(),
         url: None,
         encoding: decoded.encoding,
         document,

@@ -1,4 +1,11 @@
-//! Writing output files safely: never half-written, never over an input.
+//! Writing output files safely: never half-written, never over an input, never through
+//! a symbolic link.
+//!
+//! An output is written to a new temporary file in the same folder (created exclusively,
+//! so a link planted at its name is never followed) and renamed over the destination.
+//! An existing regular file at the destination is replaced, so re-running a conversion
+//! updates its output; a symbolic link there is refused rather than replaced or written
+//! through, and so is any path naming one of the inputs.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -9,6 +16,12 @@ pub enum OutputError {
     /// The output path is one of the inputs.
     #[error("{0}: refusing to overwrite an input file")]
     WouldOverwriteInput(PathBuf),
+    /// The output path is a symbolic link.
+    #[error(
+        "{0}: is a symbolic link; galley does not write through or replace links \
+         (name the file it points to, or remove the link)"
+    )]
+    Symlink(PathBuf),
     /// Creating, writing or renaming failed.
     #[error("{path}: cannot write: {source}")]
     Io {
@@ -20,10 +33,14 @@ pub enum OutputError {
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same folder and a rename,
-/// so a failure leaves no partial file. Refuses paths that name any of `inputs`.
+/// so a failure leaves no partial file. Refuses paths that name any of `inputs` and
+/// paths that are symbolic links.
 pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(), OutputError> {
     if inputs.iter().any(|i| same_file(i, path)) {
         return Err(OutputError::WouldOverwriteInput(path.to_path_buf()));
+    }
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(OutputError::Symlink(path.to_path_buf()));
     }
     let io = |source| OutputError::Io {
         path: path.to_path_buf(),
@@ -37,11 +54,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(),
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let (tmp, mut file) = create_temp(&dir, &name).map_err(io)?;
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
         std::fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -50,9 +67,93 @@ pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(),
     result.map_err(io)
 }
 
+/// A new temporary file in `dir`, created exclusively (`O_EXCL`): if anything, even a
+/// dangling symbolic link, already has the name, another name is tried, so nothing
+/// planted there is ever written through.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    // Parallel writers in one process (batches) need distinct names too.
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let mut last = None;
+    for _ in 0..64 {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no free temporary file name")))
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
         _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replaces_files_but_refuses_links_and_inputs() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("out.epub");
+        write_atomic(&out, b"one", &[]).expect("first write");
+        write_atomic(&out, b"two", &[]).expect("re-run replaces");
+        assert_eq!(std::fs::read(&out).expect("read"), b"two");
+
+        let input = tmp.path().join("in.md");
+        std::fs::write(&input, "# hi").expect("write input");
+        assert!(matches!(
+            write_atomic(&input, b"x", std::slice::from_ref(&input)),
+            Err(OutputError::WouldOverwriteInput(_))
+        ));
+
+        #[cfg(unix)]
+        {
+            let target = tmp.path().join("precious.txt");
+            std::fs::write(&target, "keep").expect("write target");
+            let link = tmp.path().join("link.epub");
+            std::os::unix::fs::symlink(&target, &link).expect("symlink");
+            assert!(matches!(
+                write_atomic(&link, b"x", &[]),
+                Err(OutputError::Symlink(_))
+            ));
+            assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep");
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_planted_at_a_temporary_name_is_not_followed() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let target = tmp.path().join("precious.txt");
+        std::fs::write(&target, "keep").expect("write target");
+        // Plant links at the next few temporary names this process could pick.
+        let n = {
+            let (p, _) = create_temp(tmp.path(), "probe").expect("probe");
+            let s = p.to_string_lossy().into_owned();
+            let n: u32 = s
+                .trim_end_matches(".tmp")
+                .rsplit('.')
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("counter");
+            n
+        };
+        for k in n + 1..n + 8 {
+            let name = format!(".out.epub.{}.{k}.tmp", std::process::id());
+            let _ = std::os::unix::fs::symlink(&target, tmp.path().join(name));
+        }
+        write_atomic(&tmp.path().join("out.epub"), b"new", &[]).expect("write");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep");
     }
 }
