@@ -59,6 +59,51 @@ pub enum LayoutError {
     /// The margins leave no room for text.
     #[error("the margins leave no room for text on a {0} page")]
     Margins(PaperSize),
+    /// One paragraph is longer than the typesetter takes (hostile or broken input).
+    #[error(
+        "a paragraph of {} KB is longer than galley typesets ({} KB); the EPUB output has no such limit",
+        .0 / 1024,
+        MAX_PARAGRAPH_TEXT / 1024
+    )]
+    ParagraphTooLong(usize),
+}
+
+/// Longest paragraph text typeset, in bytes: far beyond any real paragraph, and well
+/// inside what fits in memory and seconds.
+pub const MAX_PARAGRAPH_TEXT: usize = 1024 * 1024;
+
+/// The longest paragraph (or heading, or table cell) text in `blocks`, in bytes.
+fn longest_paragraph(blocks: &[Block]) -> usize {
+    fn inl(xs: &[model::Inline]) -> usize {
+        model::plain_text(xs).len()
+    }
+    blocks
+        .iter()
+        .map(|b| match b {
+            Block::Paragraph { content } | Block::Heading { content, .. } => inl(content),
+            Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => {
+                longest_paragraph(blocks)
+            }
+            Block::List(l) => l
+                .items
+                .iter()
+                .map(|i| longest_paragraph(&i.blocks))
+                .max()
+                .unwrap_or(0),
+            Block::Table(t) => t
+                .header
+                .iter()
+                .chain(t.rows.iter())
+                .flatten()
+                .map(|c| inl(&c.content))
+                .max()
+                .unwrap_or(0),
+            Block::Figure(f) => inl(&f.caption),
+            Block::Code { text, .. } => text.lines().map(str::len).max().unwrap_or(0),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 /// Typesets `doc` into pages. Warnings (missing glyphs, overlong words, broken images)
@@ -91,6 +136,10 @@ pub fn typeset(
     };
     if col_width < size * 8.0 || height < size * theme.text.leading * 6.0 {
         return Err(LayoutError::Margins(paper));
+    }
+    let longest = longest_paragraph(&doc.blocks);
+    if longest > MAX_PARAGRAPH_TEXT {
+        return Err(LayoutError::ParagraphTooLong(longest));
     }
     let (_, defs) = blocks::number_notes(&doc.blocks);
     let palette = ctx_palette(theme);

@@ -729,9 +729,73 @@ pub(crate) fn set_lines_hanging(
     if flat.text.is_empty() {
         return Vec::new();
     }
-    let mut lines = set_flat(ctx, &flat, spec, hang, false);
+    if flat.text.len() > MAX_PARAGRAPH_BYTES {
+        // Total-fit over megabytes of text costs memory and time out of all proportion:
+        // such a paragraph is set in pieces, each a paragraph of its own to the breaker.
+        ctx.warnings.push(format!(
+            "a paragraph of {} KB was set in pieces of {} KB (its line breaks are not optimal across them)",
+            flat.text.len() / 1024,
+            MAX_PARAGRAPH_BYTES / 1024
+        ));
+        let mut out = Vec::new();
+        for (k, piece) in split_flat(&flat, MAX_PARAGRAPH_BYTES).iter().enumerate() {
+            out.extend(set_checked(ctx, piece, spec, hang.filter(|_| k == 0)));
+        }
+        return out;
+    }
+    set_checked(ctx, &flat, spec, hang)
+}
+
+/// Longest paragraph set in one piece, in bytes of text.
+const MAX_PARAGRAPH_BYTES: usize = 32 * 1024;
+
+/// Cuts a flattened paragraph into pieces of at most `max` bytes, at a space in the
+/// piece's second half when there is one, else at a character boundary.
+fn split_flat(flat: &Flat, max: usize) -> Vec<Flat> {
+    let text = &flat.text;
+    let mut cuts = vec![0];
+    let mut a = 0;
+    while text.len() - a > max {
+        let mut end = a + max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let b = text[a + max / 2..end]
+            .rfind(' ')
+            .map_or(end, |i| a + max / 2 + i + 1);
+        let b = if b <= a { end.max(a + 1) } else { b };
+        cuts.push(b);
+        a = b;
+    }
+    cuts.push(text.len());
+    cuts.windows(2)
+        .map(|w| {
+            let (a, b) = (w[0], w[1]);
+            let mut spans: Vec<(usize, SpanStyle)> = Vec::new();
+            if let Some((_, st)) = flat.spans.iter().rev().find(|(s, _)| *s <= a) {
+                spans.push((0, *st));
+            }
+            spans.extend(
+                flat.spans
+                    .iter()
+                    .filter(|(s, _)| *s > a && *s < b)
+                    .map(|(s, st)| (s - a, *st)),
+            );
+            Flat {
+                text: text[a..b].trim_end_matches(' ').to_string(),
+                spans,
+                links: flat.links.clone(),
+            }
+        })
+        .filter(|f| !f.text.is_empty())
+        .collect()
+}
+
+/// Sets a flattened paragraph, retrying with words broken inside when a line overflows.
+fn set_checked(ctx: &mut Ctx, flat: &Flat, spec: &ParaSpec, hang: Option<Hang>) -> Vec<LineOut> {
+    let mut lines = set_flat(ctx, flat, spec, hang, false);
     if lines.iter().any(|l| l.overfull) {
-        lines = set_flat(ctx, &flat, spec, hang, true);
+        lines = set_flat(ctx, flat, spec, hang, true);
         let sample: String = flat.text.chars().take(40).collect();
         let still = lines.iter().any(|l| l.overfull);
         ctx.warnings.push(if still {

@@ -5,4 +5,5 @@ pub mod epub;
 pub mod links;
 pub mod output;
 pub mod pdf;
+pub(crate) mod pdf_tidy;
 pub mod raw_html;

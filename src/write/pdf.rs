@@ -1368,8 +1368,7 @@ fn pdf_date(secs: i64) -> Option<String> {
 fn save(mut lo: Document) -> Result<Vec<u8>, PdfError> {
     lo.version = "1.7".into();
     lo.trailer.remove(b"ID");
-    lo.prune_objects();
-    lo.renumber_objects();
+    super::pdf_tidy::prune_and_renumber(&mut lo);
     lo.compress();
     let mut first = Vec::new();
     lo.save_to(&mut first)
