@@ -116,13 +116,22 @@ impl SafetyArgs {
 struct BuildArgs {
     /// The book manifest (TOML).
     manifest: PathBuf,
-    /// Fail, and write no book, if any article fails.
+    #[command(flatten)]
+    run: RunArgs,
+    #[command(flatten)]
+    safety: SafetyArgs,
+}
+
+/// How a conversion runs, shared by `convert` and `build`.
+#[derive(Args, Clone)]
+struct RunArgs {
+    /// In a batch or book, fail (and write no book) if any input fails.
     #[arg(long)]
     strict: bool,
-    /// No network access: web addresses in the manifest fail, remote images show their alt text.
+    /// No network access: web addresses are errors, remote images show their alt text.
     #[arg(long)]
     offline: bool,
-    /// Allow fetching from loopback, private and link-local addresses.
+    /// Allow fetching from loopback, private and link-local addresses (refused by default).
     #[arg(long)]
     allow_private: bool,
     /// Convert every image to grayscale (for e-ink readers).
@@ -131,11 +140,9 @@ struct BuildArgs {
     /// Per-article timing and details.
     #[arg(short, long)]
     verbose: bool,
-    /// Print no warnings or summary.
+    /// Print no warnings (nor, for batches, the summary).
     #[arg(short, long)]
     quiet: bool,
-    #[command(flatten)]
-    safety: SafetyArgs,
 }
 
 /// `convert`'s options alone, so a manifest can start from their defaults.
@@ -172,12 +179,6 @@ struct ConvertArgs {
     /// With --each: name outputs after the article's title instead of the input file.
     #[arg(long)]
     name_from_title: bool,
-    /// In a batch or book, fail (and write no book) if any input fails.
-    #[arg(long)]
-    strict: bool,
-    /// Per-article timing and details.
-    #[arg(short, long)]
-    verbose: bool,
     /// Output file; its extension (.epub, .pdf) picks the format. Default: the input's name with .epub, next to the input.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -221,18 +222,8 @@ struct ConvertArgs {
     /// In a book's PDF, start every article on a right-hand page.
     #[arg(long)]
     recto: bool,
-    /// No network access: web address inputs are errors, remote images show their alt text.
-    #[arg(long)]
-    offline: bool,
-    /// Allow fetching from loopback, private and link-local addresses (refused by default).
-    #[arg(long)]
-    allow_private: bool,
-    /// Convert every image to grayscale (for e-ink readers).
-    #[arg(long)]
-    grayscale: bool,
-    /// Print no warnings.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    run: RunArgs,
     #[command(flatten)]
     safety: SafetyArgs,
 }
@@ -418,9 +409,9 @@ fn run_with(args: ConvertArgs, plan: BookPlan) -> Result<()> {
         cover: args.cover.clone(),
     };
     let limits = args.safety.limits();
-    let fetcher = (!args.offline).then(|| {
+    let fetcher = (!args.run.offline).then(|| {
         Fetcher::new(FetchOptions {
-            allow_private: args.allow_private,
+            allow_private: args.run.allow_private,
             timeout: limits.fetch_timeout,
             max_page_bytes: limits.max_page_bytes,
             max_redirects: limits.max_redirects,
@@ -442,7 +433,7 @@ fn run_with(args: ConvertArgs, plan: BookPlan) -> Result<()> {
         },
         paper,
         fetcher: fetcher.as_ref(),
-        grayscale: args.grayscale,
+        grayscale: args.run.grayscale,
         limits,
         allowed_dirs: &args.safety.allow_paths,
     };
@@ -514,12 +505,7 @@ fn run_build(b: &BuildArgs) -> Result<()> {
     }
     args.recto = m.recto;
     args.paper = m.paper.map(|p| format!("{}ptx{}pt", p.width, p.height));
-    args.strict = b.strict;
-    args.offline = b.offline;
-    args.allow_private = b.allow_private;
-    args.grayscale = b.grayscale;
-    args.verbose = b.verbose;
-    args.quiet = b.quiet;
+    args.run = b.run.clone();
     args.safety = b.safety.clone();
     let first = m.outputs.first().map(|(p, _)| p.clone());
     args.output = first;
@@ -612,7 +598,7 @@ impl Job<'_> {
                     out,
                     self.settings,
                     &self.files,
-                    self.args.quiet,
+                    self.args.run.quiet,
                 )?;
                 pages = pages.or(p);
                 warnings += w;
@@ -624,7 +610,7 @@ impl Job<'_> {
     /// A progress bar on standard error for batches; hidden with --quiet or when standard
     /// error is not a terminal.
     fn progress(&self, len: usize, what: &str) -> indicatif::ProgressBar {
-        if self.args.quiet || !std::io::stderr().is_terminal() {
+        if self.args.run.quiet || !std::io::stderr().is_terminal() {
             return indicatif::ProgressBar::hidden();
         }
         let bar = indicatif::ProgressBar::new(len as u64);
@@ -700,7 +686,7 @@ impl Job<'_> {
                         (Ok(_), None) => Err("no output name".into()),
                     };
                     bar.inc(1);
-                    if self.args.verbose {
+                    if self.args.run.verbose {
                         eprintln!(
                             "galley: {name}: read {read_ms} ms, written in {} ms",
                             t.elapsed().as_millis()
@@ -767,7 +753,7 @@ impl Job<'_> {
         let mut rows = Vec::new();
         let mut articles = Vec::new();
         for (name, source, ms) in read {
-            if self.args.verbose {
+            if self.args.run.verbose {
                 eprintln!("galley: {name}: read in {ms} ms");
             }
             match source {
@@ -789,7 +775,7 @@ impl Job<'_> {
             }
         }
         let failed = rows.len() - articles.len();
-        if articles.is_empty() || (failed > 0 && self.args.strict) {
+        if articles.is_empty() || (failed > 0 && self.args.run.strict) {
             return self.finish(&rows, false);
         }
         let given = galley::model::Meta {
@@ -812,7 +798,7 @@ impl Job<'_> {
         let t = std::time::Instant::now();
         let (pages, warnings) = self.write_all(source, &outputs)?;
         bar.finish_and_clear();
-        if self.args.verbose {
+        if self.args.run.verbose {
             eprintln!("galley: {name}: written in {} ms", t.elapsed().as_millis());
         }
         rows.push(galley::book::Row {
@@ -827,7 +813,7 @@ impl Job<'_> {
     /// Prints the summary and sets the exit status: 0 all well, 3 some inputs failed but
     /// output was written, 1 nothing written.
     fn finish(&self, rows: &[galley::book::Row], wrote: bool) -> Result<()> {
-        if !self.args.quiet {
+        if !self.args.run.quiet {
             eprint!("{}", galley::book::summary(rows));
         }
         let failed = rows

@@ -353,16 +353,20 @@ fn run_themed(inputs: &[(PathBuf, Option<&str>)], theme: Option<&str>) {
     );
 }
 
+/// The repository's samples, each read by its extension.
+fn sample_inputs() -> Vec<(PathBuf, Option<&'static str>)> {
+    ["tide-clock.md", "field-guide.md", "harbour-news.txt"]
+        .iter()
+        .map(|s| (common::sample(s), None))
+        .collect()
+}
+
 #[test]
 fn samples_give_valid_pdfs() {
     if !tools_present() {
         return;
     }
-    let inputs: Vec<(PathBuf, Option<&str>)> =
-        ["tide-clock.md", "field-guide.md", "harbour-news.txt"]
-            .iter()
-            .map(|s| (common::sample(s), None))
-            .collect();
+    let inputs = sample_inputs();
     run(&inputs);
 }
 
@@ -373,11 +377,7 @@ fn every_theme_gives_valid_pdfs() {
     if !tools_present() {
         return;
     }
-    let inputs: Vec<(PathBuf, Option<&str>)> =
-        ["tide-clock.md", "field-guide.md", "harbour-news.txt"]
-            .iter()
-            .map(|s| (common::sample(s), None))
-            .collect();
+    let inputs = sample_inputs();
     for theme in galley::theme::builtin_names() {
         run_themed(&inputs, Some(theme));
     }

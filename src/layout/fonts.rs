@@ -255,21 +255,6 @@ fn style_index(style: FaceStyle) -> usize {
     }
 }
 
-/// Styles to try, best first, when a family lacks the one asked for.
-fn style_preference(style: FaceStyle) -> &'static [FaceStyle] {
-    match style {
-        FaceStyle::Regular => &[FaceStyle::Regular],
-        FaceStyle::Italic => &[FaceStyle::Italic, FaceStyle::Regular],
-        FaceStyle::Bold => &[FaceStyle::Bold, FaceStyle::Regular],
-        FaceStyle::BoldItalic => &[
-            FaceStyle::BoldItalic,
-            FaceStyle::Bold,
-            FaceStyle::Italic,
-            FaceStyle::Regular,
-        ],
-    }
-}
-
 fn style_of(bold: bool, italic: bool) -> FaceStyle {
     match (bold, italic) {
         (false, false) => FaceStyle::Regular,
@@ -444,7 +429,8 @@ impl FontSet {
             Role::Mono => &self.mono,
         };
         let style = style_of(bold, italic);
-        style_preference(style)
+        style
+            .preference()
             .iter()
             .filter_map(|s| family[style_index(*s)])
             .find(|&i| self.face(i).is_some())
@@ -502,7 +488,8 @@ impl FontSet {
 }
 
 fn best_in(family: &Family, style: FaceStyle) -> Option<usize> {
-    style_preference(style)
+    style
+        .preference()
         .iter()
         .find_map(|s| family[style_index(*s)])
 }

@@ -183,6 +183,22 @@ impl FaceStyle {
         matches!(self, FaceStyle::Italic | FaceStyle::BoldItalic)
     }
 
+    /// Styles to use, best first, when a family lacks this one: weight matters more than
+    /// slant, and the regular face comes last.
+    pub fn preference(self) -> &'static [FaceStyle] {
+        match self {
+            FaceStyle::Regular => &[FaceStyle::Regular],
+            FaceStyle::Italic => &[FaceStyle::Italic, FaceStyle::Regular],
+            FaceStyle::Bold => &[FaceStyle::Bold, FaceStyle::Regular],
+            FaceStyle::BoldItalic => &[
+                FaceStyle::BoldItalic,
+                FaceStyle::Bold,
+                FaceStyle::Italic,
+                FaceStyle::Regular,
+            ],
+        }
+    }
+
     /// Short name used in file names and keys.
     pub fn key(self) -> &'static str {
         match self {

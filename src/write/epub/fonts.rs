@@ -60,18 +60,7 @@ impl<'a> Families<'a> {
 /// The face of `family` that a reading system would pick for `want`: the face itself, else
 /// the nearest one it has (weight matters more than slant), else the regular.
 fn nearest(family: &FontFamily, want: FaceStyle) -> FaceStyle {
-    let order: &[FaceStyle] = match want {
-        FaceStyle::Regular => &[FaceStyle::Regular],
-        FaceStyle::Italic => &[FaceStyle::Italic, FaceStyle::Regular],
-        FaceStyle::Bold => &[FaceStyle::Bold, FaceStyle::Regular],
-        FaceStyle::BoldItalic => &[
-            FaceStyle::BoldItalic,
-            FaceStyle::Bold,
-            FaceStyle::Italic,
-            FaceStyle::Regular,
-        ],
-    };
-    order
+    want.preference()
         .iter()
         .copied()
         .find(|s| family.face(*s).is_some())
