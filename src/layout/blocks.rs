@@ -29,6 +29,8 @@ pub(crate) struct Palette {
 pub(crate) struct Ctx<'a> {
     pub fonts: FontSet,
     pub cache: ShapeCache,
+    /// Hyphenation points per word, for `lang`.
+    pub hyphens: super::hyphen::HyphenCache,
     pub theme: &'a Theme,
     pub assets: &'a Assets,
     pub lang: String,

@@ -3,6 +3,8 @@
 //! Only the languages compiled into `hypher` (its Cargo features) are available;
 //! other languages are simply not hyphenated.
 
+use std::collections::HashMap;
+
 /// Fewest letters kept before a hyphen.
 const LEFT_MIN: usize = 2;
 /// Fewest letters carried to the next line.
@@ -70,6 +72,30 @@ pub fn hyphenation_points(word: &str, lang: &str) -> Vec<usize> {
         }
     }
     points
+}
+
+/// [`hyphenation_points`] remembered per word: prose repeats its words, and the pattern
+/// search was a sizeable share of setting a book.
+#[derive(Default)]
+pub(crate) struct HyphenCache {
+    lang: String,
+    points: HashMap<String, Vec<usize>>,
+}
+
+impl HyphenCache {
+    /// The hyphenation points of `word` in `lang` (see [`hyphenation_points`]).
+    pub(crate) fn points(&mut self, word: &str, lang: &str) -> Vec<usize> {
+        if self.lang != lang {
+            self.points.clear();
+            self.lang = lang.to_string();
+        }
+        if let Some(p) = self.points.get(word) {
+            return p.clone();
+        }
+        let p = hyphenation_points(word, lang);
+        self.points.insert(word.to_string(), p.clone());
+        p
+    }
 }
 
 /// Maximal runs of letters (with their combining marks), with byte offsets.

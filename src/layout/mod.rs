@@ -289,26 +289,32 @@ pub fn typeset(
     if want_toc {
         // Room for the widest page number the contents could push the body to.
         let digits = (page_count(&bodies) + toc.len() + 1).to_string().len();
-        let with_contents = |ctx: &mut Ctx, pages: &HashMap<String, usize>| {
+        // The body starts on a new page after the contents.
+        if let Some(first) = elems[title_len..].iter_mut().find(|e| !e.discardable) {
+            first.break_before = true;
+        }
+        let with_contents = |ctx: &mut Ctx, pages: &HashMap<String, usize>, body: Vec<Elem>| {
             let mut list = contents::elems(ctx, &toc, pages, digits, &env);
-            let mut all = Vec::with_capacity(elems.len() + list.len());
-            all.extend_from_slice(&elems[..title_len]);
+            let mut body = body.into_iter();
+            let mut all = Vec::with_capacity(body.len() + list.len());
+            all.extend(body.by_ref().take(title_len));
             all.append(&mut list);
-            let mut rest = elems[title_len..].to_vec();
-            if let Some(first) = rest.iter_mut().find(|e| !e.discardable) {
-                first.break_before = true;
-            }
-            all.append(&mut rest);
+            all.extend(body);
             all
         };
-        let trial = paginate::paginate(&with_contents(&mut ctx, &HashMap::new()), &note_map, geo);
+        let trial = paginate::paginate_owned(
+            with_contents(&mut ctx, &HashMap::new(), elems.clone()),
+            &note_map,
+            geo,
+        );
         let mut pages = HashMap::new();
         for (bi, pb) in trial.iter().enumerate() {
             for (h, _) in &pb.headings {
                 pages.entry(h.id.clone()).or_insert(bi / cols + 1);
             }
         }
-        bodies = paginate::paginate(&with_contents(&mut ctx, &pages), &note_map, geo);
+        let body = std::mem::take(&mut elems);
+        bodies = paginate::paginate_owned(with_contents(&mut ctx, &pages, body), &note_map, geo);
     }
     if cols > 1 {
         columns::balance_last_page(&mut bodies, cols, geo);
@@ -488,6 +494,7 @@ fn make_ctx<'a>(
     Ok(Ctx {
         fonts: FontSet::new(theme)?,
         cache: ShapeCache::new(),
+        hyphens: hyphen::HyphenCache::default(),
         theme,
         assets,
         lang,

@@ -194,6 +194,16 @@ pub(crate) fn paginate(
     notes: &HashMap<u32, Vec<Elem>>,
     geo: Geometry,
 ) -> Vec<PageBody> {
+    paginate_owned(elems.to_vec(), notes, geo)
+}
+
+/// [`paginate`] taking the elements by value: each is moved onto its page rather than
+/// cloned, which for a book (hundreds of thousands of glyphs) was a large share of layout.
+pub(crate) fn paginate_owned(
+    mut elems: Vec<Elem>,
+    notes: &HashMap<u32, Vec<Elem>>,
+    geo: Geometry,
+) -> Vec<PageBody> {
     let mut p = Pager {
         geo,
         notes,
@@ -231,8 +241,9 @@ pub(crate) fn paginate(
             && p.carried.is_empty()
             || p.y + h + p.notes_h() <= p.height() + 0.01 && note_h == 0.0;
         if fits {
-            for e in chain {
-                p.place(e.clone());
+            // Elements before `i` are never looked at again: move them out.
+            for e in &mut elems[i..=j] {
+                p.place(std::mem::take(e));
             }
             i = j + 1;
             continue;
@@ -244,11 +255,11 @@ pub(crate) fn paginate(
         // Too tall for an empty page: set what fits, element by element.
         let mut k = i;
         while k <= j {
-            let e = &elems[k];
+            let e = &mut elems[k];
             if !p.is_empty() && p.y + e.height + p.notes_h() > p.height() + 0.01 {
                 p.new_page();
             }
-            p.place(e.clone());
+            p.place(std::mem::take(e));
             k += 1;
         }
         i = j + 1;

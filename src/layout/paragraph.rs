@@ -354,7 +354,8 @@ impl Builder<'_, '_> {
         let tracking = self.spec.look.tracking * size;
         let shaped = self.shape(text, face, size);
         let points = if self.spec.hyphenate && !style.mono && !urlish {
-            super::hyphen::hyphenation_points(text, &self.ctx.lang)
+            let ctx = &mut *self.ctx;
+            ctx.hyphens.points(text, &ctx.lang)
         } else {
             Vec::new()
         };
@@ -884,8 +885,9 @@ fn set_flat(
                         for g in p.glyphs.iter() {
                             let mut g = g.clone();
                             g.advance += p.tracking;
-                            sink.push(x, p, g.clone());
-                            x += g.advance;
+                            let advance = g.advance;
+                            sink.push(x, p, g);
+                            x += advance;
                         }
                         spans.push((x0, x, p.link, p.size * 0.8 + p.rise));
                         if p.strike {

@@ -5,8 +5,6 @@
 //! and left-aligned, an optional subtitle, and the byline anchored at the bottom.
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont, point};
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ImageEncoder, Rgb, RgbImage};
 use ttf_parser::gpos::{PairAdjustment, PositioningSubtable};
 
 /// Cover width in pixels; 1600×2560 is the 1:1.6 ratio e-book stores recommend.
@@ -49,7 +47,7 @@ pub enum CoverError {
     TextFont(ab_glyph::InvalidFont),
     /// PNG encoding failed.
     #[error("could not encode cover PNG: {0}")]
-    Encode(#[from] image::ImageError),
+    Encode(#[from] png::EncodingError),
 }
 
 // Layout constants, in pixels of the 1600×2560 canvas.
@@ -212,33 +210,74 @@ fn mix(a: [u8; 3], b: [u8; 3], t: f32) -> [u8; 3] {
     [ch(0), ch(1), ch(2)]
 }
 
+/// Anti-aliasing levels per ink colour: with four inks (text, muted, faint, accent) plus
+/// the background the palette stays within PNG's 256 entries, and 63 steps of edge coverage
+/// are indistinguishable from 255 at cover sizes.
+const LEVELS: u8 = 63;
+/// Inks a cover can use; `render_cover_png` draws in four colours.
+const MAX_INKS: usize = 4;
+
+/// An indexed-colour canvas: each pixel is the background (0) or one ink at one coverage
+/// level. A third of the bytes of RGB, and flat runs the PNG encoder squeezes quickly,
+/// which made the cover several times cheaper to draw and encode.
 struct Canvas {
-    img: RgbImage,
+    pixels: Vec<u8>,
+    background: [u8; 3],
+    inks: Vec<[u8; 3]>,
 }
 
 impl Canvas {
     fn new(bg: [u8; 3]) -> Self {
         Canvas {
-            img: RgbImage::from_pixel(COVER_WIDTH, COVER_HEIGHT, Rgb(bg)),
+            pixels: vec![0; COVER_WIDTH as usize * COVER_HEIGHT as usize],
+            background: bg,
+            inks: Vec::with_capacity(MAX_INKS),
         }
     }
 
-    fn blend(&mut self, x: i64, y: i64, color: [u8; 3], coverage: f32) {
+    /// The ink slot for `color`, adding it if new; `None` once the palette is full (the
+    /// cover only ever uses `MAX_INKS` colours).
+    fn ink(&mut self, color: [u8; 3]) -> Option<u8> {
+        if let Some(i) = self.inks.iter().position(|&c| c == color) {
+            return Some(i as u8);
+        }
+        if self.inks.len() == MAX_INKS {
+            return None;
+        }
+        self.inks.push(color);
+        Some((self.inks.len() - 1) as u8)
+    }
+
+    /// Lays `coverage` of ink `slot` over the pixel. The same ink accumulates as alpha
+    /// compositing would (1 − (1 − a)(1 − b)); a different ink wins where it covers more.
+    fn blend(&mut self, x: i64, y: i64, slot: u8, coverage: f32) {
         if x < 0 || y < 0 || x >= i64::from(COVER_WIDTH) || y >= i64::from(COVER_HEIGHT) {
             return;
         }
-        let c = coverage.clamp(0.0, 1.0);
-        if c <= 0.0 {
+        let level = (coverage.clamp(0.0, 1.0) * f32::from(LEVELS) + 0.5) as u8;
+        if level == 0 {
             return;
         }
-        let px = self.img.get_pixel_mut(x as u32, y as u32);
-        for (dst, src) in px.0.iter_mut().zip(color) {
-            *dst = (*dst as f32 * (1.0 - c) + src as f32 * c).round() as u8;
-        }
+        let px = &mut self.pixels[y as usize * COVER_WIDTH as usize + x as usize];
+        let (old_slot, old_level) = match *px {
+            0 => (slot, 0),
+            p => ((p - 1) / LEVELS, (p - 1) % LEVELS + 1),
+        };
+        let level = if old_slot == slot {
+            let (a, b) = (u16::from(old_level), u16::from(level));
+            let l = u16::from(LEVELS);
+            (a + b - (a * b + l / 2) / l).min(l) as u8
+        } else if level >= old_level {
+            level
+        } else {
+            return;
+        };
+        *px = 1 + slot * LEVELS + (level - 1);
     }
 
     /// Anti-aliases the top and bottom edges so sub-pixel rule positions stay crisp.
     fn fill_rect(&mut self, x: f32, y: f32, w: f32, h: f32, color: [u8; 3]) {
+        let Some(slot) = self.ink(color) else { return };
         let (x0, x1) = (x.round() as i64, (x + w).round() as i64);
         let (y0, y1) = (y.floor() as i64, (y + h).ceil() as i64);
         for py in y0..y1 {
@@ -246,12 +285,13 @@ impl Canvas {
             let bot = (py as f32 + 1.0).min(y + h);
             let cov = (bot - top).max(0.0);
             for px in x0..x1 {
-                self.blend(px, py, color, cov);
+                self.blend(px, py, slot, cov);
             }
         }
     }
 
     fn draw_run(&mut self, font: &Face, run: &Run, x: f32, baseline: f32, color: [u8; 3]) {
+        let Some(slot) = self.ink(color) else { return };
         let scale = PxScale::from(run.size);
         for &(id, dx) in &run.glyphs {
             let glyph = id.with_scale_and_position(scale, point(x + dx, baseline));
@@ -259,24 +299,39 @@ impl Canvas {
                 let b = outlined.px_bounds();
                 let (bx, by) = (b.min.x as i64, b.min.y as i64);
                 outlined
-                    .draw(|gx, gy, c| self.blend(bx + i64::from(gx), by + i64::from(gy), color, c));
+                    .draw(|gx, gy, c| self.blend(bx + i64::from(gx), by + i64::from(gy), slot, c));
             }
         }
     }
 
+    /// The palette: background, then each ink at each coverage level over the background.
+    fn palette(&self) -> Vec<u8> {
+        let mut pal = Vec::with_capacity(3 * (1 + self.inks.len() * usize::from(LEVELS)));
+        pal.extend_from_slice(&self.background);
+        for &ink in &self.inks {
+            for level in 1..=LEVELS {
+                let t = f32::from(level) / f32::from(LEVELS);
+                pal.extend_from_slice(&mix(ink, self.background, t));
+            }
+        }
+        pal
+    }
+
     fn encode(self) -> Result<Vec<u8>, CoverError> {
         let mut out = Vec::new();
-        // Unfiltered rows compress these flat-colour images ~10% smaller than
-        // adaptive filtering; explicit settings also keep the bytes stable if
-        // the crate's defaults move.
-        let enc =
-            PngEncoder::new_with_quality(&mut out, CompressionType::Default, FilterType::NoFilter);
-        enc.write_image(
-            self.img.as_raw(),
-            COVER_WIDTH,
-            COVER_HEIGHT,
-            image::ExtendedColorType::Rgb8,
-        )?;
+        let mut enc = png::Encoder::new(&mut out, COVER_WIDTH, COVER_HEIGHT);
+        enc.set_color(png::ColorType::Indexed);
+        enc.set_depth(png::BitDepth::Eight);
+        enc.set_palette(self.palette());
+        // fdeflate encodes at memory speed where zlib's default level spent most of the
+        // conversion. It is tuned for runs of zeros, which the Sub filter turns both the
+        // background and solid glyph interiors into. Explicit settings also keep the
+        // bytes stable if the crate's defaults move.
+        enc.set_filter(png::Filter::Sub);
+        enc.set_deflate_compression(png::DeflateCompression::FdeflateUltraFast);
+        let mut w = enc.write_header()?;
+        w.write_image_data(&self.pixels)?;
+        w.finish()?;
         Ok(out)
     }
 }
@@ -787,6 +842,7 @@ fn layout_body(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::{Rgb, RgbImage};
 
     const BOLD: &[u8] = include_bytes!("../../fonts/eb-garamond/EBGaramond-Bold.ttf");
     const REGULAR: &[u8] = include_bytes!("../../fonts/eb-garamond/EBGaramond-Regular.ttf");

@@ -191,9 +191,18 @@ pub fn write(
     }
     let mut names: Vec<(&usize, &String)> = written.iter().collect();
     names.sort();
+    // Already-compressed images go in as empty placeholders and their bytes only into the
+    // finished archive, stored: epub-builder would deflate them for nothing and the
+    // finishing pass inflate them again.
+    let mut stored: Vec<(String, &[u8])> = Vec::new();
     for (i, name) in names {
         let asset = &assets.items()[*i];
-        b.add_resource(name, asset.data.as_slice(), asset.media_type)?;
+        if package::is_compressed_already(name) {
+            b.add_resource(name, &[][..], asset.media_type)?;
+            stored.push((format!("OEBPS/{name}"), asset.data.as_slice()));
+        } else {
+            b.add_resource(name, asset.data.as_slice(), asset.media_type)?;
+        }
     }
 
     // Cover: given, the article's own, or generated.
@@ -213,7 +222,12 @@ pub fn write(
     };
     if let Some(c) = &cover {
         let href = format!("images/cover.{}", c.ext);
-        b.add_cover_image(&href, c.data.as_slice(), c.media_type)?;
+        if package::is_compressed_already(&href) {
+            b.add_cover_image(&href, &[][..], c.media_type)?;
+            stored.push((format!("OEBPS/{href}"), c.data.as_slice()));
+        } else {
+            b.add_cover_image(&href, c.data.as_slice(), c.media_type)?;
+        }
         let body = format!(
             "<div class=\"cover\"><img src=\"{}\" alt=\"{}\"/></div>\n",
             href,
@@ -352,6 +366,7 @@ pub fn write(
             uid: &uid_urn,
             toc_title,
             dc: &dc,
+            stored: &stored,
         },
     )?)
 }

@@ -24,34 +24,59 @@ pub struct Fixes<'a> {
     pub toc_title: &'a str,
     /// Dublin Core elements epub-builder cannot write: (name, value).
     pub dc: &'a [(&'a str, String)],
+    /// Entries (full archive path, bytes) that epub-builder was given empty: their bytes go
+    /// in here, stored. For already-compressed images, which deflating only slows down.
+    pub stored: &'a [(String, &'a [u8])],
 }
 
 /// Rewrites the archive `epub` with the fixes applied.
+///
+/// Entries that need no change and are already compressed the way the output wants them
+/// are copied as they are, compressed bytes and all: inflating and deflating the book's text
+/// a second time was most of this pass's cost.
 pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipError> {
     let mut archive = ZipArchive::new(Cursor::new(epub))?;
-    let mut entries: Vec<(String, Vec<u8>)> = Vec::with_capacity(archive.len());
-    for i in 0..archive.len() {
+    // mimetype must be the first entry; everything else keeps its order.
+    let mut order: Vec<usize> = (0..archive.len()).collect();
+    order.sort_by_key(|&i| archive.name_for_index(i) != Some("mimetype"));
+
+    let stamp = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap_or_default();
+    let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(epub.len() + 4096)));
+    for i in order {
+        let name = archive.name_for_index(i).unwrap_or_default().to_string();
+        let method = if name == "mimetype" || is_compressed_already(&name) {
+            CompressionMethod::Stored
+        } else {
+            CompressionMethod::Deflated
+        };
+        let rewrite = matches!(
+            name.as_str(),
+            "OEBPS/content.opf" | "OEBPS/nav.xhtml" | "OEBPS/toc.ncx"
+        );
+        if let Some((_, data)) = fixes.stored.iter().find(|(n, _)| *n == name) {
+            let opts = SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Stored)
+                .last_modified_time(stamp)
+                .unix_permissions(0o644);
+            out.start_file(name, opts)?;
+            out.write_all(data)?;
+            continue;
+        }
+        let raw = archive.by_index_raw(i)?;
+        if !rewrite && raw.compression() == method {
+            out.raw_copy_file_touch(raw, stamp, Some(0o644))?;
+            continue;
+        }
+        drop(raw);
         let mut f = archive.by_index(i)?;
         let mut data = Vec::with_capacity(f.size() as usize);
         f.read_to_end(&mut data)?;
-        entries.push((f.name().to_string(), data));
-    }
-    // mimetype must be the first entry; everything else keeps its order.
-    entries.sort_by_key(|(name, _)| name != "mimetype");
-
-    let stamp = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap_or_default();
-    let mut out = ZipWriter::new(Cursor::new(Vec::new()));
-    for (name, data) in entries {
+        drop(f);
         let data = match name.as_str() {
             "OEBPS/content.opf" => fix_opf(&String::from_utf8_lossy(&data), fixes).into_bytes(),
             "OEBPS/nav.xhtml" => fix_nav(&String::from_utf8_lossy(&data), fixes).into_bytes(),
             "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
             _ => data,
-        };
-        let method = if name == "mimetype" || is_compressed_already(&name) {
-            CompressionMethod::Stored
-        } else {
-            CompressionMethod::Deflated
         };
         let opts = SimpleFileOptions::default()
             .compression_method(method)
@@ -63,7 +88,8 @@ pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipErr
     Ok(out.finish()?.into_inner())
 }
 
-fn is_compressed_already(name: &str) -> bool {
+/// Whether an entry is an image format that is compressed already (stored, not deflated).
+pub fn is_compressed_already(name: &str) -> bool {
     [".png", ".jpg", ".jpeg", ".gif"]
         .iter()
         .any(|ext| name.to_ascii_lowercase().ends_with(ext))

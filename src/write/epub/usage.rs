@@ -46,6 +46,11 @@ pub struct Usage {
     /// Characters the text really contains (not case variants added for CSS transforms), for
     /// the missing-character warnings.
     pub seen: BTreeSet<char>,
+    /// ASCII characters already in `seen` and in each face's set: a book repeats the same
+    /// few dozen letters hundreds of thousands of times, and a bit test is far cheaper than
+    /// a tree search per character.
+    ascii_seen: u128,
+    ascii_faces: BTreeMap<(Role, FaceStyle), u128>,
 }
 
 /// Style state while walking: the role and whether the text is bold or italic.
@@ -154,21 +159,39 @@ impl Usage {
             .collect()
     }
 
-    fn set(&mut self, ctx: Ctx) -> &mut BTreeSet<char> {
-        self.faces.entry((ctx.role, ctx.style())).or_default()
-    }
-
     /// Text from the document: counts for the warnings.
     fn add(&mut self, ctx: Ctx, text: &str) {
-        let chars = text.chars().filter(|c| !c.is_control());
-        self.seen.extend(chars.clone());
-        self.set(ctx).extend(chars);
+        self.insert(ctx, text, true);
     }
 
     /// Text the writer adds or derives (case variants, numbers): embedded, never warned about.
     fn add_derived(&mut self, ctx: Ctx, text: &str) {
-        self.set(ctx)
-            .extend(text.chars().filter(|c| !c.is_control()));
+        self.insert(ctx, text, false);
+    }
+
+    /// Adds `text`'s characters to the face `ctx` selects and, if `seen`, to `self.seen`.
+    fn insert(&mut self, ctx: Ctx, text: &str, seen: bool) {
+        let key = (ctx.role, ctx.style());
+        let set = self.faces.entry(key).or_default();
+        let ascii = self.ascii_faces.entry(key).or_default();
+        for c in text.chars().filter(|c| !c.is_control()) {
+            if c.is_ascii() {
+                let bit = 1u128 << (c as u32);
+                if *ascii & bit == 0 {
+                    *ascii |= bit;
+                    set.insert(c);
+                }
+                if seen && self.ascii_seen & bit == 0 {
+                    self.ascii_seen |= bit;
+                    self.seen.insert(c);
+                }
+            } else {
+                set.insert(c);
+                if seen {
+                    self.seen.insert(c);
+                }
+            }
+        }
     }
 
     fn blocks(&mut self, blocks: &[Block], ctx: Ctx, theme: &Theme, extras: &Extras) {
