@@ -236,7 +236,6 @@ pub fn write(
         let page = xhtml::document(&title, &lang, Some("cover"), &body);
         b.add_content(
             EpubContent::new("cover.xhtml", page.as_bytes())
-                .title("Cover")
                 .reftype(ReferenceType::Cover),
         )?;
     }
