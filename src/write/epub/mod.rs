@@ -235,8 +235,7 @@ pub fn write(
         );
         let page = xhtml::document(&title, &lang, Some("cover"), &body);
         b.add_content(
-            EpubContent::new("cover.xhtml", page.as_bytes())
-                .reftype(ReferenceType::Cover),
+            EpubContent::new("cover.xhtml", page.as_bytes()).reftype(ReferenceType::Cover),
         )?;
     }
 
