@@ -1,2 +1,3 @@
-//! Fonts: subsetting for embedding in EPUB and PDF.
+//! Fonts: subsetting for embedding in EPUB and PDF, and naming scripts for warnings.
+pub mod script;
 pub mod subset;

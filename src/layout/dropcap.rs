@@ -33,43 +33,11 @@ pub(crate) fn split_initial(inlines: &[Inline]) -> Option<(String, Vec<Inline>)>
     Some((initial, out))
 }
 
+/// The initial and the rest of `text`; `None` when the text is the initial alone (a
+/// one-letter paragraph keeps its letter in the text).
 fn split_text(text: &str) -> Option<(String, &str)> {
-    let mut end = 0;
-    let mut chars = text.char_indices().peekable();
-    // Opening quotes and similar punctuation travel with the letter.
-    while let Some(&(i, c)) = chars.peek() {
-        if matches!(
-            c,
-            '"' | '\'' | '“' | '‘' | '„' | '«' | '‹' | '¿' | '¡' | '(' | '['
-        ) {
-            end = i + c.len_utf8();
-            chars.next();
-        } else {
-            break;
-        }
-    }
-    let (i, c) = chars.next()?;
-    if !c.is_alphanumeric() {
-        return None;
-    }
-    end = end.max(i + c.len_utf8());
-    for (i, c) in chars {
-        if is_mark(c) {
-            end = i + c.len_utf8();
-        } else {
-            break;
-        }
-    }
-    // A one-letter paragraph keeps its letter in the text.
-    let tail = &text[end..];
-    if tail.trim().is_empty() {
-        return None;
-    }
-    Some((text[..end].to_string(), tail))
-}
-
-fn is_mark(c: char) -> bool {
-    matches!(c as u32, 0x0300..=0x036F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF | 0xFE20..=0xFE2F)
+    let (initial, tail) = crate::model::initial::split_initial(text)?;
+    (!tail.trim().is_empty()).then(|| (initial.to_string(), tail))
 }
 
 /// The paragraph's lines with a drop cap `lines` deep, or `None` when it has no initial

@@ -82,6 +82,19 @@ struct SpanStyle {
     note: Option<u32>,
 }
 
+impl SpanStyle {
+    /// Upright, regular, unlinked text.
+    const PLAIN: SpanStyle = SpanStyle {
+        bold: false,
+        italic: false,
+        mono: false,
+        shift: Shift::None,
+        strike: false,
+        link: None,
+        note: None,
+    };
+}
+
 /// A paragraph as one string plus style spans (start byte, style), sorted.
 struct Flat {
     text: String,
@@ -565,15 +578,7 @@ impl Builder<'_, '_> {
                         .pieces(prev + content_len, pos)
                         .first()
                         .map(|p| p.2)
-                        .unwrap_or(SpanStyle {
-                            bold: false,
-                            italic: false,
-                            mono: false,
-                            shift: Shift::None,
-                            strike: false,
-                            link: None,
-                            note: None,
-                        });
+                        .unwrap_or(SpanStyle::PLAIN);
                     self.space(flat, style);
                 }
             } else if kind == BreakKind::Allowed && !last && content_len > 0 {
@@ -699,16 +704,7 @@ pub(crate) fn set_lines_hanging(
         spans: Vec::new(),
         links: Vec::new(),
     };
-    let plain = SpanStyle {
-        bold: false,
-        italic: false,
-        mono: false,
-        shift: Shift::None,
-        strike: false,
-        link: None,
-        note: None,
-    };
-    flatten(ctx, inlines, plain, &mut flat);
+    flatten(ctx, inlines, SpanStyle::PLAIN, &mut flat);
     // Leading spaces would become glue before the first word.
     let lead = flat.text.len() - flat.text.trim_start_matches([' ', '\n']).len();
     if lead > 0 {

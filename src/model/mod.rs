@@ -6,6 +6,7 @@
 
 mod block;
 pub mod date;
+pub mod initial;
 mod inline;
 mod meta;
 pub mod numbering;
