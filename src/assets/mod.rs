@@ -283,20 +283,13 @@ fn local_candidates(src: &str, base: Option<&Path>) -> Option<Vec<PathBuf>> {
 }
 
 fn local_path(src: &str, base: Option<&Path>) -> Option<PathBuf> {
-    let raw = src.strip_prefix("file://").unwrap_or(src);
-    if raw.contains("://") || raw.starts_with("mailto:") {
-        return None;
-    }
-    let raw = raw.split(['?', '#']).next().unwrap_or(raw);
-    let decoded = percent_decode(raw);
-    let path = Path::new(&decoded);
-    Some(match base {
-        Some(b) if path.is_relative() => b.join(path),
-        Some(b) if !path.exists() => {
-            site_absolute(b, &decoded).unwrap_or_else(|| path.to_path_buf())
-        }
-        _ => path.to_path_buf(),
-    })
+    // The first candidate that exists, else the plain reading of the path (for the error).
+    let candidates = local_candidates(src, base)?;
+    candidates
+        .iter()
+        .find(|p| p.exists())
+        .or(candidates.first())
+        .cloned()
 }
 
 /// Static-site posts write images as `/img/x.png`, meaning the site's root, which is some
