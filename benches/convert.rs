@@ -96,7 +96,7 @@ fn convert_pdf(source: &str, format: Format, theme: &Theme) -> Vec<u8> {
         language: "en",
         created: 0,
     };
-    write_pdf(&laid, assets.items(), &info, &mut warnings).expect("pdf")
+    write_pdf(laid, assets.items(), &info, &mut warnings).expect("pdf")
 }
 
 fn bench(c: &mut Criterion) {

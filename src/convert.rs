@@ -375,7 +375,7 @@ fn render_pdf(
         created: date::stamp(settings.source_date_epoch, doc.meta.date.as_deref()),
     };
     let pages = laid.pages.len();
-    pdf::write_pdf(&laid, assets.items(), &info, warnings)
+    pdf::write_pdf(laid, assets.items(), &info, warnings)
         .map(|bytes| Rendered {
             bytes,
             pages: Some(pages),

@@ -100,6 +100,28 @@ impl Elem {
         }
     }
 
+    /// A copy for trial pagination, which only needs heights and flags: without the
+    /// drawing, except for gaps (pagination tells empty gaps from drawn ones).
+    pub fn copy_for_trial(&self) -> Elem {
+        Elem {
+            height: self.height,
+            items: if self.discardable {
+                self.items.clone()
+            } else {
+                Vec::new()
+            },
+            keep_with_next: self.keep_with_next,
+            discardable: self.discardable,
+            notes: self.notes.clone(),
+            heading: self.heading.clone(),
+            repeat: self.repeat.clone(),
+            line_width: self.line_width,
+            baseline: self.baseline,
+            break_before: self.break_before,
+            recto: self.recto,
+        }
+    }
+
     fn space(height: f32) -> Elem {
         Elem {
             height,

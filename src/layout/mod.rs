@@ -269,8 +269,14 @@ pub fn typeset(
         short_count: if head.is_empty() { 0 } else { cols },
         columns: cols,
     };
-    let mut bodies = paginate::paginate(&elems, &note_map, geo);
     let page_count = |bodies: &[paginate::PageBody]| bodies.len().div_ceil(cols);
+    // Whether there is a contents list, and how wide its numbers are, depends on how many
+    // pages the body takes; a pass without the drawing tells that at a fraction of the cost.
+    let body_pages = page_count(&paginate::paginate_owned(
+        elems.iter().map(Elem::copy_for_trial).collect(),
+        &note_map,
+        geo,
+    ));
     let toc_depth = if opts.toc_depth == 0 {
         2
     } else {
@@ -283,12 +289,12 @@ pub fn typeset(
         ContentsMode::Auto if book => toc.iter().filter(|e| e.depth == 0).count() >= 2,
         ContentsMode::Auto => {
             toc.iter().filter(|e| e.depth == 0).count() >= contents::AUTO_MIN_SECTIONS
-                && page_count(&bodies) >= contents::AUTO_MIN_PAGES
+                && body_pages >= contents::AUTO_MIN_PAGES
         }
     };
-    if want_toc {
+    let mut bodies = if want_toc {
         // Room for the widest page number the contents could push the body to.
-        let digits = (page_count(&bodies) + toc.len() + 1).to_string().len();
+        let digits = (body_pages + toc.len() + 1).to_string().len();
         // The body starts on a new page after the contents.
         if let Some(first) = elems[title_len..].iter_mut().find(|e| !e.discardable) {
             first.break_before = true;
@@ -302,8 +308,9 @@ pub fn typeset(
             all.extend(body);
             all
         };
+        let outline: Vec<Elem> = elems.iter().map(Elem::copy_for_trial).collect();
         let trial = paginate::paginate_owned(
-            with_contents(&mut ctx, &HashMap::new(), elems.clone()),
+            with_contents(&mut ctx, &HashMap::new(), outline),
             &note_map,
             geo,
         );
@@ -313,9 +320,11 @@ pub fn typeset(
                 pages.entry(h.id.clone()).or_insert(bi / cols + 1);
             }
         }
-        let body = std::mem::take(&mut elems);
-        bodies = paginate::paginate_owned(with_contents(&mut ctx, &pages, body), &note_map, geo);
-    }
+        drop(trial);
+        paginate::paginate_owned(with_contents(&mut ctx, &pages, elems), &note_map, geo)
+    } else {
+        paginate::paginate_owned(elems, &note_map, geo)
+    };
     if cols > 1 {
         columns::balance_last_page(&mut bodies, cols, geo);
     }

@@ -104,23 +104,31 @@ const MAX_IMAGE_ALLOC: u64 = 512 * 1024 * 1024;
 /// placed (unknown index, SVG, undecodable), links to unknown destinations and items with
 /// non-finite coordinates are skipped with a warning.
 pub fn write_pdf(
-    doc: &LaidOut,
+    mut doc: LaidOut,
     assets: &[Asset],
     info: &PdfInfo,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>, PdfError> {
-    check_pages(doc)?;
-    let fonts = build_fonts(doc)?;
+    check_pages(&doc)?;
+    let fonts = build_fonts(&doc)?;
     let mut images = Images::new(assets);
     let pages = doc
         .pages
-        .iter()
+        .iter_mut()
         .enumerate()
-        .map(|(i, page)| PdfPage {
-            media_box: page_box(page),
-            trim_box: page_box(page),
-            crop_box: page_box(page),
-            ops: page_ops(i, page, &fonts, &mut images, warnings),
+        .map(|(i, page)| {
+            let ops = page_ops(i, page, &fonts, &mut images, warnings);
+            // Only links and destinations are needed from here on; the glyphs would
+            // otherwise sit in memory next to their operators (a third of a book's peak).
+            page.items
+                .retain(|it| matches!(it, Item::Dest { .. } | Item::Link { .. }));
+            page.items.shrink_to_fit();
+            PdfPage {
+                media_box: page_box(page),
+                trim_box: page_box(page),
+                crop_box: page_box(page),
+                ops,
+            }
         })
         .collect();
 
@@ -134,6 +142,7 @@ pub fn write_pdf(
     };
     let mut pdf_warnings = Vec::new();
     let mut lo = pdf.to_lopdf_document(&opts, &mut pdf_warnings);
+    drop(pdf);
     warnings.extend(pdf_warnings.into_iter().map(|w| format!("PDF: {}", w.msg)));
 
     let page_ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
@@ -145,9 +154,9 @@ pub fn write_pdf(
         )));
     }
     add_resources(&mut lo, &page_ids, &fonts, &images.prepared)?;
-    let dests = destinations(doc, &page_ids, warnings);
-    add_links(&mut lo, doc, &page_ids, &dests, warnings)?;
-    let outline = add_outline(&mut lo, &doc.outline, doc, &page_ids, warnings);
+    let dests = destinations(&doc, &page_ids, warnings);
+    add_links(&mut lo, &doc, &page_ids, &dests, warnings)?;
+    let outline = add_outline(&mut lo, &doc.outline, &doc, &page_ids, warnings);
     finish_catalog(&mut lo, &dests, outline, info)?;
     let info_id = lo.add_object(info_dict(info, warnings));
     lo.trailer.set("Info", info_id);
@@ -1677,7 +1686,7 @@ mod tests {
             language: "en-GB",
             created: 1_700_000_000,
         };
-        write_pdf(&sample(), &assets(), &info, warnings).expect("PDF written")
+        write_pdf(sample(), &assets(), &info, warnings).expect("PDF written")
     }
 
     /// Runs an external validator; `None` when it is not installed (a failure when
@@ -1852,13 +1861,13 @@ mod tests {
         };
         let mut warnings = Vec::new();
         assert!(matches!(
-            write_pdf(&LaidOut::default(), &[], &info, &mut warnings),
+            write_pdf(LaidOut::default(), &[], &info, &mut warnings),
             Err(PdfError::NoPages)
         ));
         let mut doc = sample();
         doc.faces.truncate(1);
         assert!(matches!(
-            write_pdf(&doc, &[], &info, &mut warnings),
+            write_pdf(doc.clone(), &[], &info, &mut warnings),
             Err(PdfError::UnknownFace { face: 1, .. })
         ));
         let mut doc = sample();
@@ -1884,7 +1893,7 @@ mod tests {
             width: 40,
             height: 30,
         };
-        write_pdf(&doc, &[svg, broken], &info, &mut warnings).expect("still written");
+        write_pdf(doc, &[svg, broken], &info, &mut warnings).expect("still written");
         assert_eq!(warnings.len(), 4, "{warnings:#?}");
     }
 
