@@ -19,8 +19,10 @@ use chrono::{Datelike, Timelike};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat};
 use printpdf::{
     Codepoint, Color, DictItem, Line, LinePoint, Op, PaintMode, PdfDocument, PdfFontHandle,
-    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix, XObjectId, XObjectTransform,
+    PdfPage, PdfSaveOptions, PdfWarnMsg, Point, Pt, Rect, TextItem, TextMatrix, XObjectId,
+    XObjectTransform,
 };
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::assets::Asset;
@@ -112,47 +114,74 @@ pub fn write_pdf(
     check_pages(&doc)?;
     let fonts = build_fonts(&doc)?;
     let mut images = Images::new(assets);
-    let pages = doc
+    // Images are prepared once, in order of first use, before pages are drawn in parallel.
+    for page in &doc.pages {
+        for item in &page.items {
+            if let Item::Image { asset, .. } = item {
+                images.use_asset(*asset, warnings);
+            }
+        }
+    }
+    let drawn: Vec<(Vec<Op>, Vec<String>)> = doc
         .pages
-        .iter_mut()
+        .par_iter_mut()
         .enumerate()
         .map(|(i, page)| {
-            let ops = page_ops(i, page, &fonts, &mut images, warnings);
+            let mut page_warnings = Vec::new();
+            let ops = page_ops(i, page, &fonts, &images, &mut page_warnings);
             // Only links and destinations are needed from here on; the glyphs would
             // otherwise sit in memory next to their operators (a third of a book's peak).
             page.items
                 .retain(|it| matches!(it, Item::Dest { .. } | Item::Link { .. }));
             page.items.shrink_to_fit();
-            PdfPage {
-                media_box: page_box(page),
-                trim_box: page_box(page),
-                crop_box: page_box(page),
-                ops,
-            }
+            (ops, page_warnings)
         })
         .collect();
-
-    let mut pdf = PdfDocument::new(info.title);
-    pdf.pages = pages;
+    let mut page_ops_all = Vec::with_capacity(drawn.len());
+    for (ops, page_warnings) in drawn {
+        warnings.extend(page_warnings);
+        page_ops_all.push(ops);
+    }
     let opts = PdfSaveOptions {
         optimize: false,
         subset_fonts: false,
         secure: true,
         image_optimization: None,
     };
+    let contents = content_streams(&doc.pages, page_ops_all, &opts, warnings);
+
+    // The document itself, with empty pages that then get their content streams.
+    let mut pdf = PdfDocument::new(info.title);
+    pdf.pages = doc
+        .pages
+        .iter()
+        .map(|page| PdfPage {
+            media_box: page_box(page),
+            trim_box: page_box(page),
+            crop_box: page_box(page),
+            ops: Vec::new(),
+        })
+        .collect();
     let mut pdf_warnings = Vec::new();
     let mut lo = pdf.to_lopdf_document(&opts, &mut pdf_warnings);
     drop(pdf);
     warnings.extend(pdf_warnings.into_iter().map(|w| format!("PDF: {}", w.msg)));
-
     let page_ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
-    if page_ids.len() != doc.pages.len() {
+    if page_ids.len() != contents.len() {
         return Err(PdfError::Write(format!(
             "printpdf made {} pages out of {}",
             page_ids.len(),
-            doc.pages.len()
+            contents.len()
         )));
     }
+    for (&id, content) in page_ids.iter().zip(contents) {
+        let stream_id = page_contents_id(&lo, id)?;
+        lo.get_object_mut(stream_id)
+            .and_then(Object::as_stream_mut)
+            .map_err(|e| PdfError::Write(format!("page content stream: {e}")))?
+            .set_content(content);
+    }
+
     add_resources(&mut lo, &page_ids, &fonts, &images.prepared)?;
     let dests = destinations(&doc, &page_ids, warnings);
     add_links(&mut lo, &doc, &page_ids, &dests, warnings)?;
@@ -161,6 +190,71 @@ pub fn write_pdf(
     let info_id = lo.add_object(info_dict(info, warnings));
     lo.trailer.set("Info", info_id);
     save(lo)
+}
+
+/// Pages translated per group at once: enough to amortise a document's set-up.
+const PAGES_PER_GROUP: usize = 8;
+
+/// Each page's content stream, in page order. printpdf turns operators into bytes one
+/// document at a time, which was the largest serial part of writing a book; translating
+/// groups of pages as small documents on all cores gives the same bytes.
+fn content_streams(
+    pages: &[Page],
+    ops: Vec<Vec<Op>>,
+    opts: &PdfSaveOptions,
+    warnings: &mut Vec<String>,
+) -> Vec<Vec<u8>> {
+    let mut groups: Vec<Vec<PdfPage>> = Vec::new();
+    for (page, ops) in pages.iter().zip(ops) {
+        if groups.last().is_none_or(|g| g.len() == PAGES_PER_GROUP) {
+            groups.push(Vec::with_capacity(PAGES_PER_GROUP));
+        }
+        if let Some(group) = groups.last_mut() {
+            group.push(PdfPage {
+                media_box: page_box(page),
+                trim_box: page_box(page),
+                crop_box: page_box(page),
+                ops,
+            });
+        }
+    }
+    let translated: Vec<(Vec<Vec<u8>>, Vec<PdfWarnMsg>)> = groups
+        .into_par_iter()
+        .map(|group| {
+            let count = group.len();
+            let mut part = PdfDocument::new("");
+            part.pages = group;
+            let mut part_warnings = Vec::new();
+            let mut lo = part.to_lopdf_document(opts, &mut part_warnings);
+            drop(part);
+            let ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
+            let mut streams = Vec::with_capacity(count);
+            for id in ids {
+                let content = page_contents_id(&lo, id)
+                    .ok()
+                    .and_then(|sid| lo.get_object_mut(sid).ok())
+                    .and_then(|o| o.as_stream_mut().ok())
+                    .map(|s| std::mem::take(&mut s.content))
+                    .unwrap_or_default();
+                streams.push(content);
+            }
+            (streams, part_warnings)
+        })
+        .collect();
+    let mut out = Vec::with_capacity(pages.len());
+    for (streams, part_warnings) in translated {
+        out.extend(streams);
+        warnings.extend(part_warnings.into_iter().map(|w| format!("PDF: {}", w.msg)));
+    }
+    out
+}
+
+/// The object id of a page's single content stream.
+fn page_contents_id(lo: &Document, page: ObjectId) -> Result<ObjectId, PdfError> {
+    lo.get_dictionary(page)
+        .and_then(|d| d.get(b"Contents"))
+        .and_then(Object::as_reference)
+        .map_err(|e| PdfError::Write(format!("page without a content stream: {e}")))
 }
 
 fn check_pages(doc: &LaidOut) -> Result<(), PdfError> {
@@ -542,7 +636,7 @@ fn page_ops(
     index: usize,
     page: &Page,
     fonts: &[Option<FontRes>],
-    images: &mut Images,
+    images: &Images,
     warnings: &mut Vec<String>,
 ) -> Vec<Op> {
     let mut ops = Vec::new();
@@ -642,7 +736,8 @@ fn page_ops(
                     skipped += 1;
                     continue;
                 }
-                let Some(name) = images.use_asset(*asset, warnings) else {
+                // Prepared (or warned about) before the pages were drawn.
+                let Some(name) = images.name(*asset) else {
                     continue;
                 };
                 gs.end_text(&mut ops);
@@ -849,6 +944,11 @@ impl<'a> Images<'a> {
             names: HashMap::new(),
             prepared: Vec::new(),
         }
+    }
+
+    /// The XObject name of an image already prepared by [`Images::use_asset`].
+    fn name(&self, index: usize) -> Option<String> {
+        self.names.get(&index).cloned().flatten()
     }
 
     /// The XObject name for `index`, preparing the image on first use; `None` (warned once)
@@ -1416,7 +1516,6 @@ fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
 fn compress_streams(lo: &mut Document) {
     use flate2::Compression;
     use flate2::write::ZlibEncoder;
-    use rayon::prelude::*;
     use std::io::Write as _;
 
     let mut streams: Vec<&mut Stream> = lo
