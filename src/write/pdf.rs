@@ -23,6 +23,7 @@ use printpdf::{
     XObjectTransform,
 };
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
 use crate::assets::Asset;
@@ -302,9 +303,10 @@ struct FontRes {
     program: Vec<u8>,
     cff: bool,
     /// Original glyph id → (CID in the subset, advance in 1/1000 em as written in `/W`).
-    glyphs: HashMap<u16, (u16, i64)>,
+    /// Looked up for every glyph drawn, hence the cheap hasher.
+    glyphs: FxHashMap<u16, (u16, i64)>,
     /// Original glyph id → the text its code maps to in ToUnicode.
-    text_of: HashMap<u16, String>,
+    text_of: FxHashMap<u16, String>,
     metrics: FontMetrics,
 }
 
@@ -340,8 +342,13 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
             let votes = face_used.entry(g.id).or_default();
             if !g.text.is_empty() {
                 seen += 1;
-                let vote = votes.entry(g.text.clone()).or_insert((0, seen));
-                vote.0 += 1;
+                // Most glyphs repeat a text already seen: no new key for those.
+                match votes.get_mut(g.text.as_str()) {
+                    Some(vote) => vote.0 += 1,
+                    None => {
+                        votes.insert(g.text.clone(), (1, seen));
+                    }
+                }
             }
         }
     }
@@ -353,7 +360,7 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
             continue;
         }
         // Most frequent text wins; the rest get /ActualText where they occur.
-        let text_of: HashMap<u16, String> = glyph_votes
+        let text_of: FxHashMap<u16, String> = glyph_votes
             .iter()
             .filter_map(|(&gid, votes)| {
                 votes
@@ -386,7 +393,8 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
         let parsed = ttf_parser::Face::parse(&subset.data, 0).map_err(|_| read_back())?;
         let upm = f64::from(parsed.units_per_em().max(1));
         let scale = |v: f64| (v * 1000.0 / upm).round() as i64;
-        let mut glyphs = HashMap::with_capacity(gids.len());
+        let mut glyphs = FxHashMap::default();
+        glyphs.reserve(gids.len());
         for &gid in &gids {
             let cid = subset.new_glyph_id(gid).ok_or_else(read_back)?;
             let advance = parsed
@@ -1514,9 +1522,7 @@ fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// `compress` uses zlib's slowest level, which took most of the writer's time for a book
 /// for a file a percent or two smaller.
 fn compress_streams(lo: &mut Document) {
-    use flate2::Compression;
-    use flate2::write::ZlibEncoder;
-    use std::io::Write as _;
+    use flate2::{Compress, Compression, FlushCompress, Status};
 
     let mut streams: Vec<&mut Stream> = lo
         .objects
@@ -1524,20 +1530,28 @@ fn compress_streams(lo: &mut Document) {
         .filter_map(|o| o.as_stream_mut().ok())
         .filter(|s| s.dict.get(b"Filter").is_err())
         .collect();
-    streams.par_iter_mut().for_each(|s| {
-        let mut enc = ZlibEncoder::new(
-            Vec::with_capacity(s.content.len() / 3),
-            Compression::default(),
-        );
-        // Writing to a Vec cannot fail.
-        if enc.write_all(&s.content).is_ok()
-            && let Ok(compressed) = enc.finish()
-            && compressed.len() + 19 < s.content.len()
-        {
-            s.dict.set("Filter", "FlateDecode");
-            s.set_content(compressed);
-        }
-    });
+    // One compressor per thread, reset between streams: setting one up costs as much as
+    // compressing a page of text.
+    streams.par_iter_mut().for_each_init(
+        || Compress::new(Compression::default(), true),
+        |z, s| {
+            z.reset();
+            let mut out = Vec::with_capacity(s.content.len() / 3 + 64);
+            loop {
+                let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+                let rest = s.content.get(consumed..).unwrap_or_default();
+                match z.compress_vec(rest, &mut out, FlushCompress::Finish) {
+                    Ok(Status::StreamEnd) => break,
+                    Ok(_) => out.reserve(out.capacity().max(64)),
+                    Err(_) => return,
+                }
+            }
+            if out.len() + 19 < s.content.len() {
+                s.dict.set("Filter", "FlateDecode");
+                s.set_content(out);
+            }
+        },
+    );
 }
 
 #[cfg(test)]
