@@ -122,7 +122,7 @@ pub(crate) fn paragraph(
         .find(|i| matches!(i, Item::Glyphs(_)))
         && let Some(g) = r.glyphs.first_mut()
     {
-        g.text = format!("{initial}{}", g.text);
+        g.text = compact_str::format_compact!("{initial}{}", g.text);
         carried = true;
     }
     let letter_base = baseline + (lines - 1) as f32 * env.leading;

@@ -339,7 +339,7 @@ impl ShapeCache {
                 advance,
                 x_offset: pos.x_offset as f32 * scale,
                 y_offset: pos.y_offset as f32 * scale,
-                text: glyph_text.to_string(),
+                text: glyph_text.into(),
             });
         }
         self.buffer = Some(buffer);

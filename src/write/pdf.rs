@@ -346,7 +346,7 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
                 match votes.get_mut(g.text.as_str()) {
                     Some(vote) => vote.0 += 1,
                     None => {
-                        votes.insert(g.text.clone(), (1, seen));
+                        votes.insert(g.text.to_string(), (1, seen));
                     }
                 }
             }
@@ -1596,7 +1596,7 @@ mod tests {
                 advance,
                 x_offset: 0.0,
                 y_offset: 0.0,
-                text: glyph_text.to_string(),
+                text: glyph_text.into(),
             });
             rest = &rest[glyph_text.len()..];
         }
@@ -1676,7 +1676,7 @@ mod tests {
             advance: 0.0,
             x_offset: -e_advance / 2.0,
             y_offset: 1.0,
-            text: String::new(),
+            text: Default::default(),
         });
         glyphs
     }
