@@ -485,6 +485,36 @@ fn pathological_corpus_files_convert_or_fail_cleanly() {
     }
 }
 
+/// Found by the read→PDF fuzz target: a page whose `<title>` held the whole article's
+/// markup. A title or heading of a thousand words goes into every running head, which was
+/// shortened a word at a time, re-setting the whole text each time (25 s in a release build).
+#[test]
+fn thousand_word_titles_and_headings_are_set_quickly() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let words: Vec<&str> = ["lorem", "ipsum", "dolor", "sit", "amet", "consectetur"]
+        .iter()
+        .copied()
+        .cycle()
+        .take(1300)
+        .collect();
+    let words = words.join(" ");
+    for (name, md) in [
+        ("title.md", format!("---\ntitle: {words}\n---\n\nIntro.\n")),
+        (
+            "heading.md",
+            format!("---\ntitle: Short\n---\n\nIntro.\n\n## {words}\n\nBody.\n"),
+        ),
+    ] {
+        let input = tmp.path().join(name);
+        fs::write(&input, md).expect("write");
+        let out = tmp.path().join("out.pdf");
+        let (o, took) = convert(&[os(&input), os("-o"), os(&out), os("-q")]);
+        assert_success(&o, name);
+        assert!(took < Duration::from_secs(20), "{name} took {took:?}");
+        assert!(fs::metadata(&out).map(|m| m.len() > 0).unwrap_or(false));
+    }
+}
+
 mod round_trip {
     //! The model survives `dump --json`: serialising and deserialising gives it back.
 

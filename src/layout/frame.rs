@@ -115,25 +115,55 @@ pub(crate) fn one_line(
         width,
     };
     let all: Vec<&str> = text.split_whitespace().collect();
-    let mut words = all.clone();
-    loop {
-        let mut t = words.join(" ");
-        if words.len() < all.len() {
+    // No glyph is narrower than a fifth of an em, so no line holds more characters than
+    // this: longer text is cut before it is set. Then the longest prefix of words that fits
+    // is found by bisection. Taking one word off at a time re-set the whole text each time,
+    // which took seconds per page for a title of a thousand words.
+    let max_chars = (width / (look.size * 0.2)).max(0.0) as usize + 1;
+    let mut upper = 0;
+    let mut chars = 0;
+    for w in &all {
+        if chars > max_chars {
+            break;
+        }
+        chars += w.chars().count() + 1;
+        upper += 1;
+    }
+    let set = |ctx: &mut Ctx, k: usize| {
+        let mut t = all[..k].join(" ");
+        if k < all.len() {
             t.push('…');
         }
-        let lines = paragraph::set_lines(ctx, &[Inline::text(t)], &spec);
-        if lines.len() <= 1 || words.len() <= 1 {
-            return lines
-                .into_iter()
-                .next()
-                .map(|l| {
-                    l.items
-                        .into_iter()
-                        .filter(|i| matches!(i, Item::Glyphs(_)))
-                        .collect()
-                })
-                .unwrap_or_default();
+        paragraph::set_lines(ctx, &[Inline::text(t)], &spec)
+    };
+    let mut lines = set(ctx, upper);
+    if lines.len() > 1 && upper > 1 {
+        // Invariant: `lo` words fit on a line (or `lo` is 1), `hi` words do not.
+        let (mut lo, mut hi) = (1, upper);
+        let mut best = None;
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            let attempt = set(ctx, mid);
+            if attempt.len() <= 1 {
+                lo = mid;
+                best = Some(attempt);
+            } else {
+                hi = mid;
+            }
         }
-        words.pop();
+        lines = match best {
+            Some(fit) => fit,
+            None => set(ctx, lo),
+        };
     }
+    lines
+        .into_iter()
+        .next()
+        .map(|l| {
+            l.items
+                .into_iter()
+                .filter(|i| matches!(i, Item::Glyphs(_)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
