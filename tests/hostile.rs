@@ -515,6 +515,21 @@ fn thousand_word_titles_and_headings_are_set_quickly() {
     }
 }
 
+/// Found by the read→PDF fuzz target: an HTML block in Markdown whose tag is never closed
+/// and ends in a multi-byte character (the PDF keeps the text of raw HTML; slicing it
+/// panicked), and an `&` followed by multi-byte text.
+#[test]
+fn unclosed_raw_html_before_multibyte_text_converts() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let input = tmp.path().join("raw.md");
+    fs::write(&input, "# Codes\n\nText.\n\n<div ¢\n\n<p>&¢¢¢¢¢¢;</p>\n").expect("write");
+    for ext in ["pdf", "epub"] {
+        let out = tmp.path().join(format!("raw.{ext}"));
+        let (o, _) = convert(&[os(&input), os("-o"), os(&out), os("-q")]);
+        assert_success(&o, ext);
+    }
+}
+
 mod round_trip {
     //! The model survives `dump --json`: serialising and deserialising gives it back.
 

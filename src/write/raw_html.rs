@@ -14,10 +14,13 @@ pub fn text_of(html: &str) -> String {
             rest = after.find("-->").map_or("", |e| &after[e + 3..]);
             continue;
         }
-        let end = rest.find('>').map_or(rest.len(), |e| e + 1);
-        let tag = rest[1..end.saturating_sub(1).max(1)]
-            .trim()
-            .to_ascii_lowercase();
+        // An unclosed tag runs to the end; slicing by bytes from its end could split a
+        // character (found by fuzzing).
+        let (inner, end) = match rest.find('>') {
+            Some(e) => (&rest[1..e], e + 1),
+            None => (&rest[1..], rest.len()),
+        };
+        let tag = inner.trim().to_ascii_lowercase();
         rest = &rest[end..];
         let name: String = tag
             .chars()
@@ -55,7 +58,8 @@ pub fn decode_entities(s: &str) -> String {
     while let Some(amp) = rest.find('&') {
         out.push_str(&rest[..amp]);
         rest = &rest[amp..];
-        let semi = rest[..rest.len().min(12)].find(';');
+        // Entity names are short ASCII: look for the `;` among the first bytes only.
+        let semi = rest.bytes().take(12).position(|b| b == b';');
         let decoded = semi.and_then(|semi| {
             let name = &rest[1..semi];
             let c = match name {
@@ -101,6 +105,16 @@ pub fn decode_entities(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by the read→PDF fuzz target: an unclosed tag ending in a multi-byte character,
+    /// and an `&` a few bytes before one.
+    #[test]
+    fn unclosed_tags_and_ampersands_before_multibyte_text_do_not_panic() {
+        assert_eq!(text_of("a <b¢"), "a");
+        assert_eq!(text_of("x &ab¢¢¢¢¢¢ y"), "x &ab¢¢¢¢¢¢ y");
+        assert_eq!(decode_entities("&¢¢¢¢¢¢;"), "&¢¢¢¢¢¢;");
+        assert_eq!(decode_entities("&amp;¢"), "&¢");
+    }
 
     #[test]
     fn keeps_text_drops_markup() {
