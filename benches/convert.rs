@@ -8,7 +8,8 @@ use galley::layout::{self, LayoutOptions};
 use galley::read::{self, Format};
 use galley::theme::Theme;
 use galley::write::epub::{self, EpubOptions};
-use galley::write::pdf::{PdfInfo, write_pdf};
+
+mod common;
 
 /// A deterministic long Markdown document: `chapters` chapters of sections, lists, quotes,
 /// tables, code and footnotes (about 3,300 words per chapter).
@@ -88,15 +89,7 @@ fn convert_pdf(source: &str, format: Format, theme: &Theme) -> Vec<u8> {
         &mut warnings,
     )
     .expect("typeset");
-    let info = PdfInfo {
-        title: doc.meta.title.as_deref().unwrap_or("Untitled"),
-        authors: &doc.meta.authors,
-        subject: None,
-        keywords: &doc.meta.tags,
-        language: "en",
-        created: 0,
-    };
-    write_pdf(laid, assets.items(), &info, &mut warnings).expect("pdf")
+    common::pdf_bytes(doc, laid, &assets)
 }
 
 fn bench(c: &mut Criterion) {

@@ -11,8 +11,8 @@ use galley::model::Document;
 use galley::read::{self, Format};
 use galley::theme::Theme;
 use galley::write::epub::{self, EpubOptions};
-use galley::write::pdf::{PdfInfo, write_pdf};
 
+mod common;
 #[path = "gen.rs"]
 mod generator;
 
@@ -36,18 +36,6 @@ fn typeset(doc: &Document, assets: &Assets, theme: &Theme) -> LaidOut {
     layout::typeset(doc, assets, theme, &opts, &mut Vec::new()).expect("typeset")
 }
 
-fn write_pdf_bytes(doc: &Document, laid: LaidOut, assets: &Assets) -> Vec<u8> {
-    let info = PdfInfo {
-        title: doc.meta.title.as_deref().unwrap_or("Untitled"),
-        authors: &doc.meta.authors,
-        subject: None,
-        keywords: &doc.meta.tags,
-        language: "en",
-        created: 0,
-    };
-    write_pdf(laid, assets.items(), &info, &mut Vec::new()).expect("pdf")
-}
-
 fn stages(c: &mut Criterion, name: &str, source: &str, format: Format, samples: usize) {
     let theme = Theme::default_theme().expect("theme");
     let doc = read(source, format);
@@ -66,7 +54,7 @@ fn stages(c: &mut Criterion, name: &str, source: &str, format: Format, samples: 
     g.bench_function("pdf write", |b| {
         b.iter_batched(
             || laid.clone(),
-            |l| write_pdf_bytes(&doc, black_box(l), &assets),
+            |l| common::pdf_bytes(&doc, black_box(l), &assets),
             BatchSize::LargeInput,
         )
     });

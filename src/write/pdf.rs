@@ -156,12 +156,7 @@ pub fn write_pdf(
     pdf.pages = doc
         .pages
         .iter()
-        .map(|page| PdfPage {
-            media_box: page_box(page),
-            trim_box: page_box(page),
-            crop_box: page_box(page),
-            ops: Vec::new(),
-        })
+        .map(|page| pdf_page(page, Vec::new()))
         .collect();
     let mut pdf_warnings = Vec::new();
     let mut lo = pdf.to_lopdf_document(&opts, &mut pdf_warnings);
@@ -176,11 +171,7 @@ pub fn write_pdf(
         )));
     }
     for (&id, content) in page_ids.iter().zip(contents) {
-        let stream_id = page_contents_id(&lo, id)?;
-        lo.get_object_mut(stream_id)
-            .and_then(Object::as_stream_mut)
-            .map_err(|e| PdfError::Write(format!("page content stream: {e}")))?
-            .set_content(content);
+        page_stream(&mut lo, id)?.set_content(content);
     }
 
     add_resources(&mut lo, &page_ids, &fonts, &images.prepared)?;
@@ -211,12 +202,7 @@ fn content_streams(
             groups.push(Vec::with_capacity(PAGES_PER_GROUP));
         }
         if let Some(group) = groups.last_mut() {
-            group.push(PdfPage {
-                media_box: page_box(page),
-                trim_box: page_box(page),
-                crop_box: page_box(page),
-                ops,
-            });
+            group.push(pdf_page(page, ops));
         }
     }
     let translated: Vec<(Vec<Vec<u8>>, Vec<PdfWarnMsg>)> = groups
@@ -231,10 +217,7 @@ fn content_streams(
             let ids: Vec<ObjectId> = lo.get_pages().into_values().collect();
             let mut streams = Vec::with_capacity(count);
             for id in ids {
-                let content = page_contents_id(&lo, id)
-                    .ok()
-                    .and_then(|sid| lo.get_object_mut(sid).ok())
-                    .and_then(|o| o.as_stream_mut().ok())
+                let content = page_stream(&mut lo, id)
                     .map(|s| std::mem::take(&mut s.content))
                     .unwrap_or_default();
                 streams.push(content);
@@ -250,12 +233,27 @@ fn content_streams(
     out
 }
 
-/// The object id of a page's single content stream.
-fn page_contents_id(lo: &Document, page: ObjectId) -> Result<ObjectId, PdfError> {
-    lo.get_dictionary(page)
+/// A page's single content stream, as printpdf writes it.
+fn page_stream(lo: &mut Document, page: ObjectId) -> Result<&mut Stream, PdfError> {
+    let id = lo
+        .get_dictionary(page)
         .and_then(|d| d.get(b"Contents"))
         .and_then(Object::as_reference)
-        .map_err(|e| PdfError::Write(format!("page without a content stream: {e}")))
+        .map_err(|e| PdfError::Write(format!("page without a content stream: {e}")))?;
+    lo.get_object_mut(id)
+        .and_then(Object::as_stream_mut)
+        .map_err(|e| PdfError::Write(format!("page content stream: {e}")))
+}
+
+/// A printpdf page the size of `page`, drawing `ops`.
+fn pdf_page(page: &Page, ops: Vec<Op>) -> PdfPage {
+    let size = page_box(page);
+    PdfPage {
+        media_box: size.clone(),
+        trim_box: size.clone(),
+        crop_box: size,
+        ops,
+    }
 }
 
 fn check_pages(doc: &LaidOut) -> Result<(), PdfError> {
