@@ -55,9 +55,11 @@ pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(),
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "output".into());
     let (tmp, mut file) = create_temp(&dir, &name).map_err(io)?;
+    // No fsync: the rename already keeps a partial file from ever showing under the
+    // output's name, and an output is cheap to make again after a power cut, while the
+    // flush to disk cost about 0.4 ms of an article's 8 ms.
     let result = (|| {
         file.write_all(bytes)?;
-        file.sync_all()?;
         drop(file);
         std::fs::rename(&tmp, path)
     })();

@@ -123,21 +123,17 @@ pub fn write_pdf(
             }
         }
     }
-    let drawn: Vec<(Vec<Op>, Vec<String>)> = doc
-        .pages
-        .par_iter_mut()
-        .enumerate()
-        .map(|(i, page)| {
-            let mut page_warnings = Vec::new();
-            let ops = page_ops(i, page, &fonts, &images, &mut page_warnings);
-            // Only links and destinations are needed from here on; the glyphs would
-            // otherwise sit in memory next to their operators (a third of a book's peak).
-            page.items
-                .retain(|it| matches!(it, Item::Dest { .. } | Item::Link { .. }));
-            page.items.shrink_to_fit();
-            (ops, page_warnings)
-        })
-        .collect();
+    let parallel = doc.pages.len() >= PARALLEL_FROM_PAGES;
+    let drawn: Vec<(Vec<Op>, Vec<String>)> = map_mut(&mut doc.pages, parallel, |i, page| {
+        let mut page_warnings = Vec::new();
+        let ops = page_ops(i, page, &fonts, &images, &mut page_warnings);
+        // Only links and destinations are needed from here on; the glyphs would
+        // otherwise sit in memory next to their operators (a third of a book's peak).
+        page.items
+            .retain(|it| matches!(it, Item::Dest { .. } | Item::Link { .. }));
+        page.items.shrink_to_fit();
+        (ops, page_warnings)
+    });
     let mut page_ops_all = Vec::with_capacity(drawn.len());
     for (ops, page_warnings) in drawn {
         warnings.extend(page_warnings);
@@ -149,7 +145,7 @@ pub fn write_pdf(
         secure: true,
         image_optimization: None,
     };
-    let contents = content_streams(&doc.pages, page_ops_all, &opts, warnings);
+    let contents = content_streams(&doc.pages, page_ops_all, &opts, parallel, warnings);
 
     // The document itself, with empty pages that then get their content streams.
     let mut pdf = PdfDocument::new(info.title);
@@ -181,11 +177,32 @@ pub fn write_pdf(
     finish_catalog(&mut lo, &dests, outline, info)?;
     let info_id = lo.add_object(info_dict(info, warnings));
     lo.trailer.set("Info", info_id);
-    save(lo)
+    save(lo, parallel)
 }
 
 /// Pages translated per group at once: enough to amortise a document's set-up.
 const PAGES_PER_GROUP: usize = 8;
+
+/// Documents shorter than this are written on one thread: starting the thread pool and
+/// handing work across costs more than drawing, translating and compressing a few pages.
+const PARALLEL_FROM_PAGES: usize = 4;
+
+/// `f` over `items` with their indices, on all cores when `parallel`; results in order.
+fn map_mut<T: Send, R: Send>(
+    items: &mut [T],
+    parallel: bool,
+    f: impl Fn(usize, &mut T) -> R + Sync + Send,
+) -> Vec<R> {
+    if parallel {
+        items
+            .par_iter_mut()
+            .enumerate()
+            .map(|(i, t)| f(i, t))
+            .collect()
+    } else {
+        items.iter_mut().enumerate().map(|(i, t)| f(i, t)).collect()
+    }
+}
 
 /// Each page's content stream, in page order. printpdf turns operators into bytes one
 /// document at a time, which was the largest serial part of writing a book; translating
@@ -194,6 +211,7 @@ fn content_streams(
     pages: &[Page],
     ops: Vec<Vec<Op>>,
     opts: &PdfSaveOptions,
+    parallel: bool,
     warnings: &mut Vec<String>,
 ) -> Vec<Vec<u8>> {
     let mut groups: Vec<Vec<PdfPage>> = Vec::new();
@@ -205,9 +223,9 @@ fn content_streams(
             group.push(pdf_page(page, ops));
         }
     }
-    let translated: Vec<(Vec<Vec<u8>>, Vec<PdfWarnMsg>)> = groups
-        .into_par_iter()
-        .map(|group| {
+    let translated: Vec<(Vec<Vec<u8>>, Vec<PdfWarnMsg>)> =
+        map_mut(&mut groups, parallel, |_, group| {
+            let group = std::mem::take(group);
             let count = group.len();
             let mut part = PdfDocument::new("");
             part.pages = group;
@@ -223,8 +241,7 @@ fn content_streams(
                 streams.push(content);
             }
             (streams, part_warnings)
-        })
-        .collect();
+        });
     let mut out = Vec::with_capacity(pages.len());
     for (streams, part_warnings) in translated {
         out.extend(streams);
@@ -1480,11 +1497,11 @@ fn pdf_date(secs: i64) -> Option<String> {
 
 /// Prunes, renumbers and compresses, then writes the file with a trailer `/ID` hashed from
 /// its own bytes (with the id zeroed), so identical documents get identical ids.
-fn save(mut lo: Document) -> Result<Vec<u8>, PdfError> {
+fn save(mut lo: Document, parallel: bool) -> Result<Vec<u8>, PdfError> {
     lo.version = "1.7".into();
     lo.trailer.remove(b"ID");
     super::pdf_tidy::prune_and_renumber(&mut lo);
-    compress_streams(&mut lo);
+    compress_streams(&mut lo, parallel);
     let placeholder = Object::String(vec![0; 16], StringFormat::Hexadecimal);
     lo.trailer
         .set("ID", Object::Array(vec![placeholder.clone(), placeholder]));
@@ -1519,7 +1536,7 @@ fn find_last(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// Flate-compresses every unfiltered stream that gets smaller, in parallel. lopdf's own
 /// `compress` uses zlib's slowest level, which took most of the writer's time for a book
 /// for a file a percent or two smaller.
-fn compress_streams(lo: &mut Document) {
+fn compress_streams(lo: &mut Document, parallel: bool) {
     use flate2::{Compress, Compression, FlushCompress, Status};
 
     let mut streams: Vec<&mut Stream> = lo
@@ -1528,28 +1545,34 @@ fn compress_streams(lo: &mut Document) {
         .filter_map(|o| o.as_stream_mut().ok())
         .filter(|s| s.dict.get(b"Filter").is_err())
         .collect();
+    let new = || Compress::new(Compression::default(), true);
+    let compress = |z: &mut Compress, s: &mut &mut Stream| {
+        z.reset();
+        let mut out = Vec::with_capacity(s.content.len() / 3 + 64);
+        loop {
+            let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
+            let rest = s.content.get(consumed..).unwrap_or_default();
+            match z.compress_vec(rest, &mut out, FlushCompress::Finish) {
+                Ok(Status::StreamEnd) => break,
+                Ok(_) => out.reserve(out.capacity().max(64)),
+                Err(_) => return,
+            }
+        }
+        if out.len() + 19 < s.content.len() {
+            s.dict.set("Filter", "FlateDecode");
+            s.set_content(out);
+        }
+    };
     // One compressor per thread, reset between streams: setting one up costs as much as
     // compressing a page of text.
-    streams.par_iter_mut().for_each_init(
-        || Compress::new(Compression::default(), true),
-        |z, s| {
-            z.reset();
-            let mut out = Vec::with_capacity(s.content.len() / 3 + 64);
-            loop {
-                let consumed = usize::try_from(z.total_in()).unwrap_or(usize::MAX);
-                let rest = s.content.get(consumed..).unwrap_or_default();
-                match z.compress_vec(rest, &mut out, FlushCompress::Finish) {
-                    Ok(Status::StreamEnd) => break,
-                    Ok(_) => out.reserve(out.capacity().max(64)),
-                    Err(_) => return,
-                }
-            }
-            if out.len() + 19 < s.content.len() {
-                s.dict.set("Filter", "FlateDecode");
-                s.set_content(out);
-            }
-        },
-    );
+    if parallel {
+        streams.par_iter_mut().for_each_init(new, compress);
+    } else {
+        let mut z = new();
+        for s in &mut streams {
+            compress(&mut z, s);
+        }
+    }
 }
 
 #[cfg(test)]

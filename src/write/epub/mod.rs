@@ -3,6 +3,7 @@
 //! epub-builder assembles the package; [`package::finish`] then repairs what it gets
 //! wrong and makes the archive reproducible.
 
+mod beside;
 pub mod css;
 pub mod dropcap;
 pub mod fonts;
@@ -12,9 +13,11 @@ pub mod split;
 pub mod usage;
 pub mod xhtml;
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::thread::Scope;
 
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
@@ -23,7 +26,8 @@ use crate::model::{Block, Document};
 use crate::model::{date, numbering, plain_text};
 use crate::theme::check::optional_color;
 use crate::theme::{RuleStyle, Theme};
-use crate::write::cover::{CoverSpec, render_cover_png};
+use crate::write::cover::{CoverError, CoverSpec, check_fonts, render_cover_png};
+use beside::Beside;
 use xhtml::{Context, Renderer, escape};
 
 /// Why an EPUB could not be made.
@@ -35,6 +39,9 @@ pub enum EpubError {
     /// The archive could not be rewritten.
     #[error("EPUB packaging failed: {0}")]
     Zip(#[from] zip::result::ZipError),
+    /// The generated cover failed after its fonts were accepted, too late to leave it out.
+    #[error("could not draw the cover: {0}")]
+    Cover(#[from] CoverError),
 }
 
 /// Choices that are not part of the document or theme.
@@ -75,6 +82,20 @@ pub fn write(
     opts: &EpubOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>, EpubError> {
+    // Drawing a generated cover costs about as much as the rest of the book and needs
+    // nothing from it, so it runs on a thread of its own meanwhile.
+    std::thread::scope(|scope| write_in(scope, doc, assets, theme, opts, warnings))
+}
+
+/// `write`, with `scope` for the cover's thread.
+fn write_in<'scope, 'env>(
+    scope: &'scope Scope<'scope, 'env>,
+    doc: &'env Document,
+    assets: &'env Assets,
+    theme: &'env Theme,
+    opts: &'env EpubOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<u8>, EpubError> {
     let meta = &doc.meta;
     let lang = match meta.language.as_deref() {
         Some(l) => valid_language(l).unwrap_or_else(|| {
@@ -88,6 +109,26 @@ pub fn write(
         .clone()
         .filter(|t| !t.trim().is_empty())
         .unwrap_or_else(|| "Untitled".into());
+    // Cover: given, the article's own, or generated (started now, finished last).
+    let given_cover = opts
+        .cover
+        .as_ref()
+        .or_else(|| {
+            meta.cover
+                .as_ref()
+                .and_then(|c| assets.get(c))
+                .map(|(_, a)| a)
+        })
+        .filter(|a| a.media_type != "image/svg+xml");
+    // Fonts that do not parse are known now, before the book commits to a cover page;
+    // past that check drawing does not fail on its inputs.
+    let drawing = match given_cover {
+        Some(_) => None,
+        None => CoverInputs::new(doc, &title, theme).map(|inputs| {
+            check_fonts(&inputs.spec())
+                .map(|()| Beside::start(scope, "cover", move || render_cover_png(&inputs.spec())))
+        }),
+    };
     let uid = book_uuid(doc);
     let toc_title = "Contents";
 
@@ -172,10 +213,19 @@ pub fn write(
         },
     );
     let font_files = fonts::embed(theme, &usage, warnings);
-    for f in &font_files {
-        b.add_resource(&f.href, f.data.as_slice(), "font/ttf")?;
+    // Deflating the fonts is most of the archive's compression work, so it runs beside
+    // the rest of the book; epub-builder gets placeholders and `finish` copies the
+    // compressed entries in.
+    let mut font_entries = Vec::with_capacity(font_files.len());
+    let mut faces: Vec<css::EmbeddedFace> = Vec::with_capacity(font_files.len());
+    for f in font_files {
+        b.add_resource(&f.href, &[][..], "font/ttf")?;
+        font_entries.push((format!("OEBPS/{}", f.href), f.data));
+        faces.push(f.face);
     }
-    let faces: Vec<css::EmbeddedFace> = font_files.into_iter().map(|f| f.face).collect();
+    let fonts_deflated = Beside::start(scope, "fonts", move || {
+        package::deflate_apart(&font_entries)
+    });
     b.stylesheet(css::stylesheet(theme, &faces).as_bytes())?;
 
     // Images, each distinct file once.
@@ -205,28 +255,34 @@ pub fn write(
         }
     }
 
-    // Cover: given, the article's own, or generated.
-    let cover = opts
-        .cover
-        .clone()
-        .or_else(|| {
-            meta.cover
-                .as_ref()
-                .and_then(|c| assets.get(c))
-                .map(|(_, a)| a.clone())
-        })
-        .filter(|a| a.media_type != "image/svg+xml");
-    let cover = match cover {
-        Some(c) => Some(c),
-        None => generated_cover(doc, &title, theme, warnings),
+    let drawing = match drawing {
+        Some(Err(e)) => {
+            warnings.push(format!("could not draw a cover ({e}); the book has none"));
+            None
+        }
+        Some(Ok(d)) => Some(d),
+        None => None,
     };
-    if let Some(c) = &cover {
-        let href = format!("images/cover.{}", c.ext);
-        if package::is_compressed_already(&href) {
-            b.add_cover_image(&href, &[][..], c.media_type)?;
-            stored.push((format!("OEBPS/{href}"), c.data.as_slice()));
-        } else {
-            b.add_cover_image(&href, c.data.as_slice(), c.media_type)?;
+    let cover_file = match (given_cover, &drawing) {
+        (Some(c), _) => Some((c.ext, c.media_type)),
+        (None, Some(_)) => Some(("png", "image/png")),
+        (None, None) => None,
+    };
+    if let Some((ext, media_type)) = cover_file {
+        let href = format!("images/cover.{ext}");
+        match given_cover {
+            Some(c) if package::is_compressed_already(&href) => {
+                b.add_cover_image(&href, &[][..], media_type)?;
+                stored.push((format!("OEBPS/{href}"), c.data.as_slice()));
+            }
+            Some(c) => {
+                b.add_cover_image(&href, c.data.as_slice(), media_type)?;
+            }
+            // Still being drawn: a placeholder like other compressed images, its bytes
+            // going into the finished archive.
+            None => {
+                b.add_cover_image(&href, &[][..], media_type)?;
+            }
         }
         let body = format!(
             "<div class=\"cover\"><img src=\"{}\" alt=\"{}\"/></div>\n",
@@ -355,6 +411,11 @@ pub fn write(
 
     let mut raw = Vec::new();
     b.generate(&mut raw)?;
+    let cover_png = drawing.map(Beside::finish).transpose()?;
+    if let Some(png) = &cover_png {
+        stored.push(("OEBPS/images/cover.png".to_string(), png));
+    }
+    let deflated = fonts_deflated.finish()?;
     let uid_urn = uid.urn().to_string();
     Ok(package::finish(
         &raw,
@@ -365,6 +426,7 @@ pub fn write(
             toc_title,
             dc: &dc,
             stored: &stored,
+            deflated: &deflated,
         },
     )?)
 }
@@ -591,47 +653,57 @@ fn title_block(
     out.push_str("</header>\n");
 }
 
-fn generated_cover(
-    doc: &Document,
-    title: &str,
-    theme: &Theme,
-    warnings: &mut Vec<String>,
-) -> Option<Asset> {
-    use crate::theme::{FaceStyle, parse_color};
-    let heading = theme.heading_family();
-    let title_style = if theme.headings.bold {
-        FaceStyle::Bold
-    } else {
-        FaceStyle::Regular
-    };
-    let title_font = theme
-        .face_data(heading, title_style)
-        .or_else(|| theme.face_data(heading, FaceStyle::Regular))?;
-    let text_font = theme.face_data(&theme.fonts.body, FaceStyle::Regular)?;
-    let date = doc.meta.date.as_deref().map(date::display);
-    let spec = CoverSpec {
-        kicker: doc.meta.kicker.as_deref(),
-        title,
-        subtitle: doc.meta.subtitle.as_deref(),
-        authors: &doc.meta.authors,
-        date: date.as_deref(),
-        background: parse_color(&theme.colors.cover_background).unwrap_or([255, 255, 255]),
-        foreground: parse_color(&theme.colors.cover_text).unwrap_or([0, 0, 0]),
-        accent: parse_color(&theme.colors.accent).unwrap_or([0, 0, 0]),
-        title_font: &title_font,
-        text_font: &text_font,
-    };
-    match render_cover_png(&spec) {
-        Ok(png) => Some(Asset {
-            data: png,
-            media_type: "image/png",
-            ext: "png",
-            width: 1600,
-            height: 2560,
-        }),
-        Err(e) => {
-            warnings.push(format!("could not draw a cover ({e}); the book has none"));
-            None
+/// What a generated cover is drawn from, owned so that it can move to another thread.
+struct CoverInputs<'a> {
+    meta: &'a crate::model::Meta,
+    title: String,
+    date: Option<String>,
+    background: [u8; 3],
+    foreground: [u8; 3],
+    accent: [u8; 3],
+    title_font: Cow<'static, [u8]>,
+    text_font: Cow<'static, [u8]>,
+}
+
+impl<'a> CoverInputs<'a> {
+    /// The cover of `doc` in `theme`'s fonts and colours; `None` when the theme lacks them.
+    fn new(doc: &'a Document, title: &str, theme: &Theme) -> Option<Self> {
+        use crate::theme::{FaceStyle, parse_color};
+        let heading = theme.heading_family();
+        let title_style = if theme.headings.bold {
+            FaceStyle::Bold
+        } else {
+            FaceStyle::Regular
+        };
+        let title_font = theme
+            .face_data(heading, title_style)
+            .or_else(|| theme.face_data(heading, FaceStyle::Regular))?;
+        let text_font = theme.face_data(&theme.fonts.body, FaceStyle::Regular)?;
+        Some(CoverInputs {
+            meta: &doc.meta,
+            title: title.to_string(),
+            date: doc.meta.date.as_deref().map(date::display),
+            background: parse_color(&theme.colors.cover_background).unwrap_or([255, 255, 255]),
+            foreground: parse_color(&theme.colors.cover_text).unwrap_or([0, 0, 0]),
+            accent: parse_color(&theme.colors.accent).unwrap_or([0, 0, 0]),
+            title_font,
+            text_font,
+        })
+    }
+
+    /// The inputs as `render_cover_png` takes them.
+    fn spec(&self) -> CoverSpec<'_> {
+        CoverSpec {
+            kicker: self.meta.kicker.as_deref(),
+            title: &self.title,
+            subtitle: self.meta.subtitle.as_deref(),
+            authors: &self.meta.authors,
+            date: self.date.as_deref(),
+            background: self.background,
+            foreground: self.foreground,
+            accent: self.accent,
+            title_font: &self.title_font,
+            text_font: &self.text_font,
         }
     }
 }
@@ -644,5 +716,42 @@ mod tests {
     fn languages_and_days() {
         assert_eq!(valid_language("pt_BR").as_deref(), Some("pt-BR"));
         assert_eq!(valid_language("english"), None);
+    }
+
+    #[test]
+    fn generated_cover_is_in_the_book_and_stable() {
+        use std::io::Read as _;
+        let doc = crate::read::markdown::read(
+            "---\ntitle: Drawn Meanwhile\nauthor: A. Writer\n---\n\nSome text.\n",
+        )
+        .expect("markdown");
+        let theme = Theme::default_theme().expect("theme");
+        let book = || {
+            let mut warnings = Vec::new();
+            let bytes = write(
+                &doc,
+                &Assets::default(),
+                &theme,
+                &EpubOptions::default(),
+                &mut warnings,
+            )
+            .expect("epub");
+            assert!(warnings.is_empty(), "{warnings:?}");
+            bytes
+        };
+        let first = book();
+        assert_eq!(
+            first,
+            book(),
+            "the cover's thread must not change the bytes"
+        );
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&first)).expect("zip");
+        let mut png = Vec::new();
+        zip.by_name("OEBPS/images/cover.png")
+            .expect("cover entry")
+            .read_to_end(&mut png)
+            .expect("read cover");
+        let img = image::load_from_memory(&png).expect("cover decodes");
+        assert_eq!((img.width(), img.height()), (1600, 2560));
     }
 }

@@ -27,6 +27,33 @@ pub struct Fixes<'a> {
     /// Entries (full archive path, bytes) that epub-builder was given empty: their bytes go
     /// in here, stored. For already-compressed images, which deflating only slows down.
     pub stored: &'a [(String, &'a [u8])],
+    /// An archive (from [`deflate_apart`]) whose entries replace the placeholders of the
+    /// same name, copied in compressed; empty for none.
+    pub deflated: &'a [u8],
+}
+
+/// Deflates `entries` (archive path, bytes) into an archive of their own, as `finish`
+/// would, so that the work can run beside the rest of the book and `finish` copy them in.
+pub fn deflate_apart(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>, zip::result::ZipError> {
+    let mut out = ZipWriter::new(Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        out.start_file(name, entry_options(CompressionMethod::Deflated))?;
+        out.write_all(data)?;
+    }
+    Ok(out.finish()?.into_inner())
+}
+
+/// Settings of every entry: fixed time and permissions, so output is byte-identical.
+fn entry_options(method: CompressionMethod) -> SimpleFileOptions {
+    SimpleFileOptions::default()
+        .compression_method(method)
+        .last_modified_time(stamp())
+        .unix_permissions(0o644)
+}
+
+/// 1980-01-01 00:00, the earliest time a zip entry can carry.
+fn stamp() -> DateTime {
+    DateTime::default()
 }
 
 /// Rewrites the archive `epub` with the fixes applied.
@@ -40,7 +67,10 @@ pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipErr
     let mut order: Vec<usize> = (0..archive.len()).collect();
     order.sort_by_key(|&i| archive.name_for_index(i) != Some("mimetype"));
 
-    let stamp = DateTime::from_date_and_time(1980, 1, 1, 0, 0, 0).unwrap_or_default();
+    let mut deflated = match fixes.deflated {
+        [] => None,
+        bytes => Some(ZipArchive::new(Cursor::new(bytes))?),
+    };
     let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(epub.len() + 4096)));
     for i in order {
         let name = archive.name_for_index(i).unwrap_or_default().to_string();
@@ -54,17 +84,19 @@ pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipErr
             "OEBPS/content.opf" | "OEBPS/nav.xhtml" | "OEBPS/toc.ncx"
         );
         if let Some((_, data)) = fixes.stored.iter().find(|(n, _)| *n == name) {
-            let opts = SimpleFileOptions::default()
-                .compression_method(CompressionMethod::Stored)
-                .last_modified_time(stamp)
-                .unix_permissions(0o644);
-            out.start_file(name, opts)?;
+            out.start_file(name, entry_options(CompressionMethod::Stored))?;
             out.write_all(data)?;
+            continue;
+        }
+        if let Some(apart) = deflated.as_mut()
+            && let Some(j) = apart.index_for_name(&name)
+        {
+            out.raw_copy_file_touch(apart.by_index_raw(j)?, stamp(), Some(0o644))?;
             continue;
         }
         let raw = archive.by_index_raw(i)?;
         if !rewrite && raw.compression() == method {
-            out.raw_copy_file_touch(raw, stamp, Some(0o644))?;
+            out.raw_copy_file_touch(raw, stamp(), Some(0o644))?;
             continue;
         }
         drop(raw);
@@ -78,11 +110,7 @@ pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipErr
             "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
             _ => data,
         };
-        let opts = SimpleFileOptions::default()
-            .compression_method(method)
-            .last_modified_time(stamp)
-            .unix_permissions(0o644);
-        out.start_file(name, opts)?;
+        out.start_file(name, entry_options(method))?;
         out.write_all(&data)?;
     }
     Ok(out.finish()?.into_inner())

@@ -1,0 +1,75 @@
+//! Work that runs on a thread of its own beside the rest of the book, or in turn on this
+//! thread when no thread can be had.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::thread::{Scope, ScopedJoinHandle};
+
+/// A job started by [`Beside::start`], whose result [`Beside::finish`] waits for.
+pub(super) struct Beside<'scope, T, F> {
+    /// The job, until whichever thread runs it takes it out.
+    job: Arc<Mutex<Option<F>>>,
+    thread: Option<ScopedJoinHandle<'scope, Option<T>>>,
+}
+
+impl<'scope, T, F> Beside<'scope, T, F>
+where
+    T: Send + 'scope,
+    F: FnOnce() -> T + Send + 'scope,
+{
+    /// Starts `job` on a thread named `name` in `scope`; if the system has no thread to
+    /// give, the job waits for `finish` and runs there.
+    pub(super) fn start<'env>(scope: &'scope Scope<'scope, 'env>, name: &str, job: F) -> Self {
+        let job = Arc::new(Mutex::new(Some(job)));
+        let theirs = Arc::clone(&job);
+        let thread = std::thread::Builder::new()
+            .name(name.into())
+            .spawn_scoped(scope, move || {
+                let job = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
+                job.map(|job| job())
+            })
+            .ok();
+        Beside { job, thread }
+    }
+
+    /// The job's result, waiting for its thread or running it now. A panic on the
+    /// thread carries on here.
+    pub(super) fn finish(self) -> T {
+        let done = self.thread.and_then(|handle| {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
+        match done {
+            Some(result) => result,
+            None => {
+                let job = self
+                    .job
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .take();
+                match job {
+                    Some(job) => job(),
+                    // Only the thread takes the job, and it returned its result above.
+                    None => unreachable!("a job taken by its thread gave a result"),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_come_back_in_order_of_asking() {
+        let data = vec![1, 2, 3];
+        let (a, b) = std::thread::scope(|scope| {
+            let sum = Beside::start(scope, "sum", || data.iter().sum::<i32>());
+            let owned = data.clone();
+            let count = Beside::start(scope, "count", move || owned.len());
+            (count.finish(), sum.finish())
+        });
+        assert_eq!((a, b), (3, 6));
+    }
+}
