@@ -195,21 +195,17 @@ fn magic(bytes: &[u8]) -> Option<&'static str> {
 
 /// CRLF and lone CR become LF, so readers only ever split on `\n`.
 fn normalize_newlines(text: &str) -> String {
-    if !text.contains('\r') {
-        return text.to_string();
-    }
+    // By slices between carriage returns, not by char: a saved web page is hundreds of
+    // kilobytes, and this ran over every one of them.
     let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\r' {
-            if chars.peek() == Some(&'\n') {
-                chars.next();
-            }
-            out.push('\n');
-        } else {
-            out.push(c);
-        }
+    let mut rest = text;
+    while let Some(i) = rest.find('\r') {
+        out.push_str(&rest[..i]);
+        out.push('\n');
+        rest = &rest[i + 1..];
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
     }
+    out.push_str(rest);
     out
 }
 
@@ -233,6 +229,46 @@ fn check_controls(text: &str) -> Result<(), DecodeError> {
 mod tests {
     use super::*;
     use std::path::Path;
+
+    #[test]
+    fn newlines_and_controls_are_judged_by_char() {
+        let samples = [
+            "plain\r\nwindows\rold mac\n\r\nmixed\r",
+            "tab\tnel\u{85}c1\u{80}\u{9F}del\u{7F}esc\u{1B}nul-free é ü “”",
+            "\u{1C}\u{1D}\u{1E}\u{1F}\u{0B}\u{0C}",
+            "\r\r\n\n",
+        ];
+        for text in samples {
+            let by_char = text
+                .chars()
+                .filter(|c| c.is_control() && !c.is_whitespace())
+                .count();
+            let total = text.chars().count();
+            let expected = by_char > 2 && by_char * 50 > total;
+            assert_eq!(check_controls(text).is_err(), expected, "{text:?}");
+            let by_chars: String = {
+                let mut out = String::new();
+                let mut chars = text.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '\r' {
+                        if chars.peek() == Some(&'\n') {
+                            chars.next();
+                        }
+                        out.push('\n');
+                    } else {
+                        out.push(c);
+                    }
+                }
+                out
+            };
+            assert_eq!(normalize_newlines(text), by_chars, "{text:?}");
+        }
+        // The count itself, through the error.
+        match check_controls("\u{1B}\u{80}\u{7F}ab") {
+            Err(DecodeError::ControlCharacters { count, total }) => assert_eq!((count, total), (3, 5)),
+            other => panic!("{other:?}"),
+        }
+    }
 
     #[test]
     fn utf8_with_and_without_bom() {
