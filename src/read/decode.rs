@@ -265,7 +265,9 @@ mod tests {
         }
         // The count itself, through the error.
         match check_controls("\u{1B}\u{80}\u{7F}ab") {
-            Err(DecodeError::ControlCharacters { count, total }) => assert_eq!((count, total), (3, 5)),
+            Err(DecodeError::ControlCharacters { count, total }) => {
+                assert_eq!((count, total), (3, 5))
+            }
             other => panic!("{other:?}"),
         }
     }

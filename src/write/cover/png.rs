@@ -5,8 +5,8 @@
 //! deflate encoder still looks at every one of its 4 MB; this one works per run: each
 //! run becomes one literal plus distance-1 matches under deflate's fixed Huffman codes,
 //! and the zlib Adler-32 is advanced per run in closed form. Blank rows are O(1) to
-//! append, and other rows cost a word-at-a-time scan for run ends plus a few bit writes
-//! per run.
+//! append, and other rows cost a word-at-a-time scan for run ends plus one bit write
+//! per run (runs up to 259 long fit one write).
 
 /// Why an image could not be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -30,10 +30,10 @@ pub enum RlePngError {
         /// The length of the row given.
         got: usize,
     },
-    /// PNG decoders may reject indices past the palette's end.
+    /// PNG makes indices past the palette's end an error, and decoders may reject them.
     #[error("pixel index {index} is outside the {len}-entry palette")]
     IndexOutOfPalette {
-        /// The first offending index seen (the row's largest).
+        /// The first offending index in the row.
         index: u8,
         /// The palette size.
         len: usize,
@@ -60,9 +60,13 @@ const MAX_SIDE: u32 = (1 << 31) - 1;
 const IDAT_MAX: usize = 1 << 20;
 /// Adler-32's modulus.
 const ADLER_MOD: u64 = 65521;
-/// Bytes of literals the Adler sums may take unreduced. With u64 sums this keeps `b`
-/// below 2^41, far from overflow, while reducing rarely.
-const ADLER_SLACK: u64 = 1 << 16;
+/// Rows are coded in pieces of this many pixels, the Adler sums reduced before each, so
+/// runs add to them without divisions. Between reductions at most this many bytes plus
+/// a few open runs of up to 259 (longer ones reduce) are added, so a stays below 2^25
+/// and b below 2^42: far from u64 overflow, here or in `adler_run`.
+const ADLER_CHUNK: usize = 1 << 16;
+/// The longest run coded by one literal and one match, and so in one bit write.
+const SHORT_RUN: u64 = 259;
 
 /// A deflate code ready for the LSB-first bit writer: Huffman codes already reversed,
 /// extra bits in place after them.
@@ -101,6 +105,14 @@ const fn fixed_code(sym: u32) -> Code {
     }
 }
 
+/// `b` written after `a`; the caller keeps the total within 32 bits.
+const fn concat(a: Code, b: Code) -> Code {
+    Code {
+        bits: a.bits | (b.bits << a.len),
+        len: a.len + b.len,
+    }
+}
+
 /// Base match length of length symbols 257..=285 (RFC 1951 §3.2.5).
 const LEN_BASE: [u32; 29] = [
     3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
@@ -127,12 +139,16 @@ const fn match_code(len: u32) -> Code {
     }
 }
 
-const fn literal_table() -> [Code; 256] {
-    let mut t = [Code { bits: 0, len: 0 }; 256];
-    let mut i = 0;
-    while i < 256 {
-        t[i] = fixed_code(i as u32);
-        i += 1;
+/// `SHORT[k - 1][v]` is `k` (1..=3) literals `v`: at most 27 bits.
+const fn short_table() -> [[Code; 256]; 3] {
+    let mut t = [[Code { bits: 0, len: 0 }; 256]; 3];
+    let mut v = 0;
+    while v < 256 {
+        let lit = fixed_code(v as u32);
+        t[0][v] = lit;
+        t[1][v] = concat(lit, lit);
+        t[2][v] = concat(t[1][v], lit);
+        v += 1;
     }
     t
 }
@@ -148,70 +164,248 @@ const fn match_table() -> [Code; 256] {
     t
 }
 
-static LITERALS: [Code; 256] = literal_table();
+static SHORT: [[Code; 256]; 3] = short_table();
 static MATCHES: [Code; 256] = match_table();
 const MATCH_258: Code = match_code(258);
 /// Two 258-byte matches in one write: long runs are emitted at 516 bytes per write.
-const MATCH_516: Code = Code {
-    bits: MATCH_258.bits | (MATCH_258.bits << MATCH_258.len),
-    len: 2 * MATCH_258.len,
-};
+const MATCH_516: Code = concat(MATCH_258, MATCH_258);
 /// End-of-block, symbol 256: seven zero bits.
 const END_OF_BLOCK: Code = fixed_code(256);
 
-/// Deflate's LSB-first bit packing into a u64, spilled to bytes 32 bits at a time so
-/// each write is a shift, an OR and a rarely-taken branch.
-struct BitWriter {
-    out: Vec<u8>,
+/// The encoder's position in the zlib stream: the bit accumulator, the Adler-32 sums
+/// and the open run. It is `Copy` so `row` can work on a copy in registers and commit
+/// it only once the row is known to be valid.
+#[derive(Clone, Copy)]
+struct Stream {
+    /// Deflate's LSB-first bits not yet spilled to the output.
     acc: u64,
     /// Bits held in `acc`; always below 32 between writes.
-    n: u32,
+    nbits: u32,
+    /// Adler-32 sums, reduced lazily: see `ADLER_CHUNK`.
+    adler_a: u64,
+    adler_b: u64,
+    /// The run of equal bytes not yet coded, kept open because the next bytes may
+    /// extend it: a row's filter byte is 0, so blank rows and rows ending in zeros
+    /// merge into one run. Length 0 only before the first row.
+    run_byte: u8,
+    run_len: u64,
 }
 
-impl BitWriter {
-    /// `code.len` must be at most 32, which every code here is.
-    #[inline]
-    fn put(&mut self, code: Code) {
-        self.acc |= u64::from(code.bits) << self.n;
-        self.n += code.len;
-        if self.n >= 32 {
-            self.out.extend_from_slice(&(self.acc as u32).to_le_bytes());
+impl Stream {
+    /// `code.len` must be at most 32, which every code here is. Spilling 32 bits at a
+    /// time keeps most writes to a shift, an OR and an add.
+    #[inline(always)]
+    fn put(&mut self, out: &mut Vec<u8>, code: Code) {
+        self.acc |= u64::from(code.bits) << self.nbits;
+        self.nbits += code.len;
+        if self.nbits >= 32 {
+            out.extend_from_slice(&(self.acc as u32).to_le_bytes());
             self.acc >>= 32;
-            self.n -= 32;
+            self.nbits -= 32;
         }
     }
 
     /// Pads to a byte boundary, as the zlib trailer must be byte-aligned.
-    fn align(&mut self) {
-        while self.n > 0 {
-            self.out.push(self.acc as u8);
+    fn align(&mut self, out: &mut Vec<u8>) {
+        while self.nbits > 0 {
+            out.push(self.acc as u8);
             self.acc >>= 8;
-            self.n = self.n.saturating_sub(8);
+            self.nbits = self.nbits.saturating_sub(8);
         }
+    }
+
+    /// Appends `len` copies of `byte` to the uncompressed stream.
+    #[inline(always)]
+    fn push(&mut self, out: &mut Vec<u8>, byte: u8, len: u64) {
+        if byte == self.run_byte {
+            self.run_len += len;
+        } else {
+            self.flush(out);
+            self.run_byte = byte;
+            self.run_len = len;
+        }
+    }
+
+    /// Codes the open run.
+    #[inline(always)]
+    fn flush(&mut self, out: &mut Vec<u8>) {
+        let (v, n) = (self.run_byte, self.run_len);
+        self.emit(out, v, n);
+    }
+
+    /// Codes a run of `n` bytes `v`. The byte before it differs (or there is none), so
+    /// it starts with a literal; the rest copies the previous byte with distance-1
+    /// matches.
+    #[inline(always)]
+    fn emit(&mut self, out: &mut Vec<u8>, v: u8, n: u64) {
+        let code = match n {
+            0 => return,
+            // Below 4 a literal plus a 3-byte match is no shorter than literals.
+            1..=3 => SHORT[n as usize - 1][usize::from(v)],
+            4..=SHORT_RUN => concat(SHORT[0][usize::from(v)], MATCHES[n as usize - 4]),
+            _ => {
+                *self = self.emit_long(out, v, n);
+                return;
+            }
+        };
+        self.put(out, code);
+        // Closed-form Adler-32 for n copies of v: a += n·v, b += n·a + v·n(n+1)/2.
+        let v = u64::from(v);
+        self.adler_b += n * self.adler_a + v * (n * (n + 1) / 2);
+        self.adler_a += n * v;
+    }
+
+    /// Codes a run of one byte: the commonest run in a glyph row, as anti-aliased edge
+    /// pixels rarely repeat, so it gets the cheapest Adler-32 step.
+    #[inline(always)]
+    fn literal(&mut self, out: &mut Vec<u8>, v: u8) {
+        self.put(out, SHORT[0][usize::from(v)]);
+        self.adler_a += u64::from(v);
+        self.adler_b += self.adler_a;
+    }
+
+    /// See `ADLER_CHUNK`.
+    fn reduce_adler(&mut self) {
+        self.adler_a %= ADLER_MOD;
+        self.adler_b %= ADLER_MOD;
+    }
+
+    /// Codes a row's pixels, or a piece of them, after what precedes them has been
+    /// pushed; `Err(index)` at the first index outside a `len`-entry palette.
+    #[inline(always)]
+    fn pixels(&mut self, out: &mut Vec<u8>, row: &[u8], len: usize) -> Result<(), u8> {
+        // The first run may extend the open run (the zeros of this row's filter byte and
+        // blank rows before it, or the previous piece's last run), so it goes through
+        // `push`.
+        let Some(&v) = row.first() else {
+            return Ok(());
+        };
+        if usize::from(v) >= len {
+            return Err(v);
+        }
+        let mut i = 1 + same_prefix(row.get(1..).unwrap_or_default(), v);
+        self.push(out, v, i as u64);
+        if i == row.len() {
+            return Ok(());
+        }
+        self.flush(out);
+        self.run_len = 0;
+        // Runs in the middle are coded at once; the last stays open, as the next row's
+        // filter byte or blank rows may extend it.
+        while let Some(&v) = row.get(i) {
+            if usize::from(v) >= len {
+                return Err(v);
+            }
+            match row.get(i + 1) {
+                // Most runs in a glyph row are single anti-aliased edge pixels.
+                Some(&next) if next != v => {
+                    self.literal(out, v);
+                    i += 1;
+                }
+                Some(_) => {
+                    let n = 2 + same_prefix(row.get(i + 2..).unwrap_or_default(), v);
+                    if i + n >= row.len() {
+                        self.run_byte = v;
+                        self.run_len = n as u64;
+                        break;
+                    }
+                    self.emit(out, v, n as u64);
+                    i += n;
+                }
+                None => {
+                    self.run_byte = v;
+                    self.run_len = 1;
+                    break;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `emit` for runs too long for one write: blank rows, wide flat areas. By value,
+    /// so the caller's copy never has its address taken and stays in registers.
+    #[cold]
+    #[inline(never)]
+    fn emit_long(mut self, out: &mut Vec<u8>, v: u8, n: u64) -> Self {
+        self.put(out, SHORT[0][usize::from(v)]);
+        let m = n - 1;
+        let mut full = m / 258;
+        let rest = m % 258;
+        // 32 matches of 258 take 416 bits, a whole number of 32-bit spills. So once 32
+        // have flushed the bits from before, every further 32 spill the same 52 bytes,
+        // and a long blank stretch is copied a block (8256 pixels) at a time.
+        if full >= 3 * 32 {
+            self.put_258s(out, 32);
+            let start = out.len();
+            self.put_258s(out, 32);
+            full -= 64;
+            let block: Option<[u8; 52]> = out.get(start..).and_then(|b| b.try_into().ok());
+            if let Some(block) = block {
+                let copies = full / 32;
+                out.reserve(
+                    usize::try_from(copies * 52)
+                        .unwrap_or(usize::MAX)
+                        .min(1 << 28),
+                );
+                for _ in 0..copies {
+                    out.extend_from_slice(&block);
+                }
+                full -= copies * 32;
+            }
+        }
+        self.put_258s(out, full);
+        match rest {
+            0 => {}
+            // Matches are at least 3 long. One or two literals cost 8-18 bits, against
+            // about 17 more for splitting the last 258 into two matches.
+            1 | 2 => self.put(out, SHORT[rest as usize - 1][usize::from(v)]),
+            _ => self.put(out, MATCHES[rest as usize - 3]),
+        }
+        self.adler_run(v, n);
+        self
+    }
+
+    /// `count` matches of 258 at distance 1, two per write.
+    fn put_258s(&mut self, out: &mut Vec<u8>, count: u64) {
+        for _ in 0..count / 2 {
+            self.put(out, MATCH_516);
+        }
+        if count % 2 == 1 {
+            self.put(out, MATCH_258);
+        }
+    }
+
+    /// Adds `n` copies of `v` to the Adler-32 sums for any `n`. Only n mod 65521
+    /// matters (for the triangular number too, since 2 is invertible mod the odd
+    /// modulus), which keeps every product in u64; the sums may come in unreduced
+    /// (see `ADLER_CHUNK`).
+    fn adler_run(&mut self, v: u8, n: u64) {
+        let r = n % ADLER_MOD;
+        let v = u64::from(v);
+        let tri = r * (r + 1) / 2 % ADLER_MOD;
+        self.adler_b = (self.adler_b + r * self.adler_a + v * tri) % ADLER_MOD;
+        self.adler_a = (self.adler_a + r * v) % ADLER_MOD;
+    }
+
+    /// The Adler-32 checksum of everything pushed so far.
+    fn adler(&self) -> u32 {
+        ((self.adler_b % ADLER_MOD) << 16 | (self.adler_a % ADLER_MOD)) as u32
     }
 }
 
 /// Writes an 8-bit indexed-colour PNG row by row.
 ///
-/// The zlib stream is built as rows arrive, a run at a time: the current run of equal
-/// bytes is kept open across row boundaries (a row's filter byte is 0, so blank rows
-/// and zero-ended rows merge into one run), and coded only when a different byte ends it.
+/// The zlib stream is built as rows arrive, one run of equal bytes at a time; a run is
+/// coded only when a different byte ends it, so runs span rows.
 pub struct IndexedPng {
     width: u32,
     height: u32,
     rows: u32,
     /// PLTE contents, RGB triples back to back.
     palette: Vec<u8>,
-    bits: BitWriter,
-    /// The open run of the uncompressed stream: its byte and length. Length 0 only
-    /// before the first row.
-    run_byte: u8,
-    run_len: u64,
-    /// Adler-32 sums, reduced lazily: see `ADLER_SLACK`.
-    adler_a: u64,
-    adler_b: u64,
-    /// Literal bytes added to the Adler sums since they were last reduced.
-    adler_unreduced: u64,
+    /// The zlib stream so far.
+    out: Vec<u8>,
+    stream: Stream,
 }
 
 impl IndexedPng {
@@ -227,24 +421,30 @@ impl IndexedPng {
         // making 0x7801 a multiple of 31.
         let mut out = Vec::with_capacity(1 << 16);
         out.extend_from_slice(&[0x78, 0x01]);
-        let mut bits = BitWriter { out, acc: 0, n: 0 };
+        let mut stream = Stream {
+            acc: 0,
+            nbits: 0,
+            adler_a: 1,
+            adler_b: 0,
+            run_byte: 0,
+            run_len: 0,
+        };
         // One block for the whole image: BFINAL = 1, BTYPE = 01 (fixed Huffman codes),
         // which need no code tables, so every run can be coded as soon as it ends.
-        bits.put(Code {
-            bits: 0b011,
-            len: 3,
-        });
+        stream.put(
+            &mut out,
+            Code {
+                bits: 0b011,
+                len: 3,
+            },
+        );
         Ok(IndexedPng {
             width,
             height,
             rows: 0,
             palette: palette.concat(),
-            bits,
-            run_byte: 0,
-            run_len: 0,
-            adler_a: 1,
-            adler_b: 0,
-            adler_unreduced: 0,
+            out,
+            stream,
         })
     }
 
@@ -259,12 +459,13 @@ impl IndexedPng {
             })?;
         self.rows = rows;
         // Filter byte 0 and `width` zeros per row are all one run of zeros; both factors
-        // are below 2^31, so the product fits.
-        self.push_run(0, u64::from(n) * (u64::from(self.width) + 1));
+        // are below 2^31, so the product fits. Coding waits for the first non-zero byte.
+        self.stream
+            .push(&mut self.out, 0, u64::from(n) * (u64::from(self.width) + 1));
         Ok(())
     }
 
-    /// Appends one row given as runs of (palette index, length), whose lengths add up to
+    /// Appends one row given as runs of (palette index, length) whose lengths add up to
     /// the width: a drawing that knows its runs skips building and scanning the row.
     pub fn row_runs(&mut self, runs: &[(u8, u32)]) -> Result<(), RlePngError> {
         if self.rows >= self.height {
@@ -280,16 +481,29 @@ impl IndexedPng {
             });
         }
         let len = self.palette.len() / 3;
-        if let Some(&(index, _)) = runs.iter().find(|&&(v, _)| usize::from(v) >= len) {
+        if let Some(&(index, _)) = runs.iter().find(|&&(v, n)| n > 0 && usize::from(v) >= len) {
             return Err(RlePngError::IndexOutOfPalette { index, len });
         }
-        self.rows += 1;
-        self.push_run(0, 1);
+        let out = &mut self.out;
+        let mut s = self.stream;
+        s.push(out, 0, 1);
+        // The Adler sums are reduced at least every `ADLER_CHUNK` bytes, as `row` does
+        // per piece.
+        s.reduce_adler();
+        let mut unreduced = 0;
         for &(v, n) in runs {
-            if n > 0 {
-                self.push_run(v, u64::from(n));
+            if n == 0 {
+                continue;
+            }
+            s.push(out, v, u64::from(n));
+            unreduced += n as usize;
+            if unreduced >= ADLER_CHUNK {
+                s.reduce_adler();
+                unreduced = 0;
             }
         }
+        self.stream = s;
+        self.rows += 1;
         Ok(())
     }
 
@@ -306,25 +520,24 @@ impl IndexedPng {
                 got: row.len(),
             });
         }
-        // Checked up front so a rejected row leaves the stream untouched; a max over
-        // the row vectorises to a small fraction of the run scan.
         let len = self.palette.len() / 3;
-        if len < 256
-            && let Some(&index) = row.iter().max()
-            && usize::from(index) >= len
-        {
-            return Err(RlePngError::IndexOutOfPalette { index, len });
-        }
-        self.rows += 1;
+        let out = &mut self.out;
+        let committed = out.len();
+        // A local copy, so its fields stay in registers and a rejected row can be undone.
+        let mut s = self.stream;
         // Filter type 0 (None): palette indices are not numbers, so prediction would
         // only break runs up.
-        self.push_run(0, 1);
-        let mut rest = row;
-        while let Some((&v, tail)) = rest.split_first() {
-            let n = same_prefix(tail, v);
-            self.push_run(v, n as u64 + 1);
-            rest = tail.get(n..).unwrap_or_default();
+        s.push(out, 0, 1);
+        // Pieces join seamlessly: a run crossing into the next piece merges in `push`.
+        for piece in row.chunks(ADLER_CHUNK) {
+            s.reduce_adler();
+            if let Err(index) = s.pixels(out, piece, len) {
+                out.truncate(committed);
+                return Err(RlePngError::IndexOutOfPalette { index, len });
+            }
         }
+        self.stream = s;
+        self.rows += 1;
         Ok(())
     }
 
@@ -336,14 +549,12 @@ impl IndexedPng {
                 got: self.rows,
             });
         }
-        self.flush_run();
-        self.bits.put(END_OF_BLOCK);
-        self.bits.align();
-        let adler = (self.adler_b % ADLER_MOD) << 16 | (self.adler_a % ADLER_MOD);
-        self.bits
-            .out
-            .extend_from_slice(&(adler as u32).to_be_bytes());
-        let zlib = self.bits.out;
+        let (s, out) = (&mut self.stream, &mut self.out);
+        s.flush(out);
+        s.put(out, END_OF_BLOCK);
+        s.align(out);
+        out.extend_from_slice(&s.adler().to_be_bytes());
+        let zlib = &self.out;
 
         let idat_count = zlib.len().div_ceil(IDAT_MAX);
         let mut png = Vec::with_capacity(
@@ -365,81 +576,11 @@ impl IndexedPng {
         chunk(&mut png, b"IEND", &[]);
         Ok(png)
     }
-
-    /// Extends the open run, or codes it and opens a new one.
-    #[inline]
-    fn push_run(&mut self, byte: u8, len: u64) {
-        if byte == self.run_byte {
-            self.run_len += len;
-        } else {
-            self.flush_run();
-            self.run_byte = byte;
-            self.run_len = len;
-        }
-    }
-
-    /// Codes the open run. The byte before it differs (or there is none), so it starts
-    /// with a literal; the rest copies the previous byte with distance-1 matches.
-    fn flush_run(&mut self) {
-        let (v, n) = (self.run_byte, self.run_len);
-        let lit = LITERALS[usize::from(v)];
-        // Below 4 a literal plus a 3-byte match is no shorter than literals.
-        if n < 4 {
-            for _ in 0..n {
-                self.bits.put(lit);
-                self.adler_a += u64::from(v);
-                self.adler_b += self.adler_a;
-            }
-            self.adler_unreduced += n;
-            if self.adler_unreduced >= ADLER_SLACK {
-                self.adler_a %= ADLER_MOD;
-                self.adler_b %= ADLER_MOD;
-                self.adler_unreduced = 0;
-            }
-            return;
-        }
-        self.bits.put(lit);
-        let m = n - 1;
-        let mut full = m / 258;
-        let rest = m % 258;
-        while full >= 2 {
-            self.bits.put(MATCH_516);
-            full -= 2;
-        }
-        if full == 1 {
-            self.bits.put(MATCH_258);
-        }
-        match rest {
-            0 => {}
-            // Matches are at least 3 long. One or two literals cost 8-18 bits, against
-            // about 17 more for splitting the last 258 into two matches.
-            1 | 2 => {
-                for _ in 0..rest {
-                    self.bits.put(lit);
-                }
-            }
-            _ => self.bits.put(MATCHES[(rest - 3) as usize]),
-        }
-        self.adler_run(v, n);
-    }
-
-    /// Adds `n` copies of `v` to the Adler-32 sums in closed form:
-    /// a += n·v, b += n·a + v·n(n+1)/2. Only n mod 65521 matters (for the triangular
-    /// number too, since 2 is invertible mod the odd modulus), which keeps every product
-    /// in u64 for any `n`.
-    fn adler_run(&mut self, v: u8, n: u64) {
-        let r = n % ADLER_MOD;
-        let v = u64::from(v);
-        let tri = r * (r + 1) / 2 % ADLER_MOD;
-        self.adler_b = (self.adler_b + r * self.adler_a + v * tri) % ADLER_MOD;
-        self.adler_a = (self.adler_a + r * v) % ADLER_MOD;
-        self.adler_unreduced = 0;
-    }
 }
 
 /// How many leading bytes of `s` equal `v`, eight at a time: runs between glyph edges
 /// are long, and this is the only per-pixel work a row costs.
-#[inline]
+#[inline(always)]
 fn same_prefix(s: &[u8], v: u8) -> usize {
     let pattern = u64::from_ne_bytes([v; 8]);
     let mut chunks = s.chunks_exact(8);
@@ -650,6 +791,45 @@ mod tests {
     }
 
     #[test]
+    fn rows_given_as_runs_encode_as_the_same_rows() {
+        let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
+        let pal = palette(200);
+        let width = 1601;
+        let rows: Vec<Vec<u8>> = (0..40)
+            .map(|i| {
+                if i % 7 == 3 {
+                    vec![0; width]
+                } else {
+                    random_row(&mut rng, width, 200, 300)
+                }
+            })
+            .collect();
+        let by_rows = encode_rows(width as u32, &pal, &rows);
+        let mut png = IndexedPng::new(width as u32, rows.len() as u32, &pal).expect("new");
+        for row in &rows {
+            let mut runs: Vec<(u8, u32)> = Vec::new();
+            for &v in row {
+                match runs.last_mut() {
+                    // Split some runs in two, and add empty ones: both must not matter.
+                    Some((last, n)) if *last == v && *n < 5 => *n += 1,
+                    _ => runs.extend([(v, 0), (v, 1)]),
+                }
+            }
+            png.row_runs(&runs).expect("row");
+        }
+        assert_eq!(png.finish().expect("finish"), by_rows);
+        let mut png = IndexedPng::new(3, 1, &pal).expect("new");
+        assert!(matches!(
+            png.row_runs(&[(1, 2)]),
+            Err(RlePngError::RowLength { .. })
+        ));
+        assert!(matches!(
+            png.row_runs(&[(250, 3)]),
+            Err(RlePngError::IndexOutOfPalette { index: 250, .. })
+        ));
+    }
+
+    #[test]
     fn only_blank_rows() {
         for (w, h) in [
             (1, 1),
@@ -730,6 +910,28 @@ mod tests {
         for w in 1..=600 {
             check(w, &pal, &[vec![0; w as usize]]);
         }
+    }
+
+    #[test]
+    fn rows_wider_than_an_adler_piece() {
+        // Rows are coded in pieces of ADLER_CHUNK pixels; runs crossing a piece boundary
+        // and long runs inside rows must come out whole.
+        let mut rng = XorShift(70_001);
+        let w = 2 * ADLER_CHUNK + 3;
+        let pal = palette(256);
+        let mut crossing = vec![0u8; w];
+        crossing[ADLER_CHUNK - 5..ADLER_CHUNK + 9].fill(5);
+        crossing[2 * ADLER_CHUNK - 1] = 200;
+        let rows = vec![
+            random_row(&mut rng, w, 256, 30_000),
+            vec![0; w],
+            vec![7; w],
+            crossing,
+            random_row(&mut rng, w, 256, 4),
+            vec![255; w],
+            vec![0; w],
+        ];
+        check(w as u32, &pal, &rows);
     }
 
     #[test]
@@ -842,7 +1044,7 @@ mod tests {
 
     #[test]
     fn adler_closed_form_matches_bytewise() {
-        let mut enc = IndexedPng::new(1, 1, &palette(1)).unwrap();
+        let mut enc = IndexedPng::new(1, 1, &palette(1)).unwrap().stream;
         let (mut a, mut b) = (1u64, 0u64);
         let mut rng = XorShift(65521);
         for n in [1, 2, 3, 4, 65520, 65521, 65522, 131_042, 131_043, 300_001] {
@@ -903,7 +1105,6 @@ mod tests {
             Err(E::TooManyRows { .. })
         ));
         enc.row(&[1, 2, 3]).unwrap();
-        // Rejected rows left nothing behind: finishing early is the only error.
         let mut early = IndexedPng::new(3, 2, &pal).unwrap();
         early.row(&[1, 2, 3]).unwrap();
         assert!(matches!(
@@ -917,44 +1118,75 @@ mod tests {
         assert!(matches!(enc.row(&[0; 3]), Err(E::TooManyRows { .. })));
         assert!(matches!(enc.blank_rows(1), Err(E::TooManyRows { .. })));
         enc.blank_rows(0).unwrap();
+        // The rejected calls above left nothing behind.
         let png = enc.finish().unwrap();
         verify(&png, 3, &pal, &[vec![1, 2, 3], vec![0; 3]]);
 
         let enc = IndexedPng::new(3, 2, &pal).unwrap();
         assert!(matches!(enc.finish(), Err(E::RowCount { got: 0, .. })));
+
+        // A bad index late in a busy row, after bits were already spilled: undone.
+        let mut enc = IndexedPng::new(200, 2, &pal).unwrap();
+        let busy: Vec<u8> = (0..200).map(|i| (i * 7 % 4) as u8).collect();
+        enc.row(&busy).unwrap();
+        let mut bad = busy.clone();
+        bad[190] = 9;
+        let before = enc.out.len();
+        assert!(matches!(
+            enc.row(&bad),
+            Err(E::IndexOutOfPalette { index: 9, len: 4 })
+        ));
+        assert_eq!(enc.out.len(), before);
+        enc.row(&busy).unwrap();
+        verify(&enc.finish().unwrap(), 200, &pal, &[busy.clone(), busy]);
     }
 
-    /// `cargo test --release --lib rle_png -- --ignored --nocapture`; RLE_PNG_REPS sets
-    /// the encode count, so `perf stat` at two counts gives instructions per encode.
+    /// Timing, not a check: `cargo test --release --lib rle_png -- --ignored
+    /// --nocapture`. RLE_PNG_REPS sets the encode count (so a profiler run at two counts
+    /// gives the cost of one encode), RLE_PNG_FILE an indexed PNG to encode instead of
+    /// the synthetic cover, and RLE_PNG_ENCODER=png times the previous path (the png
+    /// crate with the Sub filter and fdeflate) instead.
     #[test]
     #[ignore]
     fn cover_like_speed() {
-        let (pal, segs, rows) = cover_like();
+        let (pal, rows) = match std::env::var_os("RLE_PNG_FILE") {
+            Some(path) => {
+                let bytes = std::fs::read(path).expect("read RLE_PNG_FILE");
+                let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+                    .read_info()
+                    .expect("read_info");
+                let info = reader.info();
+                let (w, pal) = (info.width as usize, info.palette.clone().expect("PLTE"));
+                let pal: Vec<[u8; 3]> = pal.chunks(3).map(|c| [c[0], c[1], c[2]]).collect();
+                let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+                reader.next_frame(&mut buf).expect("8-bit indexed image");
+                (pal, buf.chunks(w).map(<[u8]>::to_vec).collect())
+            }
+            None => {
+                let (pal, _, rows) = cover_like();
+                (pal, rows)
+            }
+        };
+        let (width, height) = (rows[0].len() as u32, rows.len() as u32);
+        let segs = segments(&rows);
         let reps: u32 = std::env::var("RLE_PNG_REPS")
             .ok()
             .and_then(|s| s.parse().ok())
             .unwrap_or(100);
         let runs: usize = rows
             .iter()
+            .filter(|r| r.iter().any(|&b| b != 0))
             .map(|r| 1 + r.windows(2).filter(|p| p[0] != p[1]).count())
             .sum();
+        let busy = segs.iter().filter(|s| matches!(s, Seg::Row(_))).count();
+        let baseline = std::env::var("RLE_PNG_ENCODER").is_ok_and(|e| e == "png");
+        let pixels = if baseline { rows.concat() } else { Vec::new() };
         let start = std::time::Instant::now();
         let mut size = 0;
         for _ in 0..reps {
-            size = std::hint::black_box(encode_segs(1600, 2560, &pal, &segs)).len();
-        }
-        let per = start.elapsed() / reps.max(1);
-        println!(
-            "rle_png: {size} bytes, {per:?} per encode, {} busy rows, ~{runs} row runs",
-            segs.iter().filter(|s| matches!(s, Seg::Row(_))).count()
-        );
-        if std::env::var_os("RLE_PNG_BASELINE").is_some() {
-            // The previous path: the png crate, Sub filter, fdeflate.
-            let pixels = rows.concat();
-            let start = std::time::Instant::now();
-            for _ in 0..reps {
+            size = if baseline {
                 let mut out = Vec::new();
-                let mut enc = png::Encoder::new(&mut out, 1600, 2560);
+                let mut enc = png::Encoder::new(&mut out, width, height);
                 enc.set_color(png::ColorType::Indexed);
                 enc.set_depth(png::BitDepth::Eight);
                 enc.set_palette(pal.concat());
@@ -963,10 +1195,13 @@ mod tests {
                 let mut w = enc.write_header().unwrap();
                 w.write_image_data(&pixels).unwrap();
                 w.finish().unwrap();
-                size = std::hint::black_box(out).len();
-            }
-            let per = start.elapsed() / reps.max(1);
-            println!("png+fdeflate: {size} bytes, {per:?} per encode");
+                std::hint::black_box(out).len()
+            } else {
+                std::hint::black_box(encode_segs(width, height, &pal, &segs)).len()
+            };
         }
+        let per = start.elapsed() / reps.max(1);
+        let name = if baseline { "png+fdeflate" } else { "rle_png" };
+        println!("{name}: {size} bytes, {per:?} per encode; {busy} busy rows, {runs} runs in them");
     }
 }
