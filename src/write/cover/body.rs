@@ -6,6 +6,8 @@ use super::{
     WORD_BREAK_SIZE,
 };
 
+/// The title and subtitle block: sizes, leading and lines, with heights in pixels from the
+/// block's top.
 pub(super) struct Body {
     pub(super) height: f32,
     pub(super) title_size: f32,
@@ -19,6 +21,8 @@ pub(super) struct Body {
     pub(super) subtitle_lines: Vec<String>,
 }
 
+/// Sizes the title (and the subtitle with it) to the largest size at which both fit
+/// `available` pixels of height within `text_w`, balancing the title's lines.
 pub(super) fn layout_body(
     title_font: &Face,
     text_font: &Face,

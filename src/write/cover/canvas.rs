@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use ab_glyph::{Font, GlyphId, PxScale, ScaleFont, point};
+use ab_glyph::{Font, GlyphId, Outline, PxScale, ScaleFont, point};
 
 use super::png::IndexedPng;
 use super::raster::{self, Raster};
@@ -124,6 +124,8 @@ pub(super) struct Canvas {
     shapes: Vec<Shape>,
     marks: Vec<Mark>,
     glyphs: HashMap<GlyphKey, Option<usize>>,
+    /// Outlines by face and glyph: one letter is rasterised at several sizes and offsets.
+    outlines: HashMap<(u8, u16), Option<Outline>>,
     raster: Raster,
 }
 
@@ -136,6 +138,7 @@ impl Canvas {
             shapes: Vec::new(),
             marks: Vec::new(),
             glyphs: HashMap::new(),
+            outlines: HashMap::new(),
             raster: Raster::default(),
         }
     }
@@ -209,7 +212,8 @@ impl Canvas {
             let shape = match self.glyphs.get(&key) {
                 Some(s) => *s,
                 None => {
-                    let s = self.rasterise(face, id, run.size, phase as f32 / steps as f32);
+                    let frac = phase as f32 / steps as f32;
+                    let s = self.rasterise(face, face_key, id, run.size, frac);
                     self.glyphs.insert(key, s);
                     s
                 }
@@ -227,10 +231,21 @@ impl Canvas {
 
     /// Rasterises glyph `id` with its origin `frac` of a pixel right of a pixel corner;
     /// `None` for glyphs with no outline (spaces).
-    fn rasterise(&mut self, face: &Face, id: GlyphId, size: f32, frac: f32) -> Option<usize> {
-        let outline = face.font.outline(id)?;
+    fn rasterise(
+        &mut self,
+        face: &Face,
+        face_key: u8,
+        id: GlyphId,
+        size: f32,
+        frac: f32,
+    ) -> Option<usize> {
+        let outline = self
+            .outlines
+            .entry((face_key, id.0))
+            .or_insert_with(|| face.font.outline(id))
+            .as_ref()?;
         let factor = face.font.as_scaled(PxScale::from(size)).scale_factor();
-        let shape = raster::rasterise(&outline, factor, point(frac, 0.0), &mut self.raster)?;
+        let shape = raster::rasterise(outline, factor, point(frac, 0.0), &mut self.raster)?;
         self.shapes.push(shape);
         Some(self.shapes.len() - 1)
     }

@@ -220,6 +220,7 @@ pub(super) fn shape(font: &Face, size: f32, text: &str, tracking: f32) -> Run {
     }
 }
 
+/// Width of `text` set on one line.
 #[cfg(test)]
 pub(super) fn measure(font: &Face, size: f32, text: &str) -> f32 {
     shape(font, size, text, 0.0).width
@@ -264,6 +265,7 @@ pub(super) fn hang_offset(font: &Face, size: f32, line: &str, run: &Run) -> f32 
     }
 }
 
+/// Lines of a wrapped text, and whether a word had to be broken to fit.
 pub(super) struct Wrapped {
     pub(super) lines: Vec<String>,
     pub(super) broke_word: bool,
