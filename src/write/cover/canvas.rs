@@ -8,9 +8,8 @@
 //! encoder as blank. Before, rasterising every glyph into a full canvas and compressing
 //! it pixel by pixel was over half the time of making an article's EPUB.
 
-use std::collections::HashMap;
-
 use ab_glyph::{Font, GlyphId, Outline, PxScale, ScaleFont, point};
+use rustc_hash::FxHashMap;
 
 use super::png::IndexedPng;
 use super::raster::{self, Raster};
@@ -123,9 +122,9 @@ pub(super) struct Canvas {
     inks: Vec<[u8; 3]>,
     shapes: Vec<Shape>,
     marks: Vec<Mark>,
-    glyphs: HashMap<GlyphKey, Option<usize>>,
+    glyphs: FxHashMap<GlyphKey, Option<usize>>,
     /// Outlines by face and glyph: one letter is rasterised at several sizes and offsets.
-    outlines: HashMap<(u8, u16), Option<Outline>>,
+    outlines: FxHashMap<(u8, u16), Option<Outline>>,
     raster: Raster,
 }
 
@@ -137,8 +136,8 @@ impl Canvas {
             inks: Vec::with_capacity(MAX_INKS),
             shapes: Vec::new(),
             marks: Vec::new(),
-            glyphs: HashMap::new(),
-            outlines: HashMap::new(),
+            glyphs: FxHashMap::default(),
+            outlines: FxHashMap::default(),
             raster: Raster::default(),
         }
     }

@@ -473,34 +473,38 @@ impl IndexedPng {
                 height: self.height,
             });
         }
-        let total: u64 = runs.iter().map(|&(_, n)| u64::from(n)).sum();
-        if total != u64::from(self.width) {
-            return Err(RlePngError::RowLength {
-                expected: self.width,
-                got: usize::try_from(total).unwrap_or(usize::MAX),
-            });
-        }
         let len = self.palette.len() / 3;
-        if let Some(&(index, _)) = runs.iter().find(|&&(v, n)| n > 0 && usize::from(v) >= len) {
-            return Err(RlePngError::IndexOutOfPalette { index, len });
-        }
         let out = &mut self.out;
+        let committed = out.len();
+        // Checked while coding, in one pass; a rejected row is undone, as in `row`.
         let mut s = self.stream;
         s.push(out, 0, 1);
         // The Adler sums are reduced at least every `ADLER_CHUNK` bytes, as `row` does
         // per piece.
         s.reduce_adler();
-        let mut unreduced = 0;
+        let (mut total, mut unreduced) = (0u64, 0u32);
         for &(v, n) in runs {
             if n == 0 {
                 continue;
             }
+            if usize::from(v) >= len {
+                out.truncate(committed);
+                return Err(RlePngError::IndexOutOfPalette { index: v, len });
+            }
             s.push(out, v, u64::from(n));
-            unreduced += n as usize;
-            if unreduced >= ADLER_CHUNK {
+            total += u64::from(n);
+            unreduced = unreduced.saturating_add(n);
+            if unreduced as usize >= ADLER_CHUNK {
                 s.reduce_adler();
                 unreduced = 0;
             }
+        }
+        if total != u64::from(self.width) {
+            out.truncate(committed);
+            return Err(RlePngError::RowLength {
+                expected: self.width,
+                got: usize::try_from(total).unwrap_or(usize::MAX),
+            });
         }
         self.stream = s;
         self.rows += 1;

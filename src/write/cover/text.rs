@@ -2,9 +2,9 @@
 //! ellipsis cuts, all measured in pixels of the cover canvas.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use ab_glyph::{Font, FontRef, GlyphId, PxScale, ScaleFont};
+use rustc_hash::FxHashMap;
 use ttf_parser::gpos::{PairAdjustment, PositioningSubtable};
 
 /// Collapses whitespace and drops words the font cannot draw at all, so a
@@ -145,9 +145,9 @@ impl<'a> GposKerning<'a> {
 pub(super) struct Face<'a> {
     pub(super) font: FontRef<'a>,
     gpos: GposKerning<'a>,
-    glyphs: RefCell<HashMap<char, Option<GlyphId>>>,
-    advances: RefCell<HashMap<u16, f32>>,
-    kerning: RefCell<HashMap<(u16, u16), f32>>,
+    glyphs: RefCell<FxHashMap<char, Option<GlyphId>>>,
+    advances: RefCell<FxHashMap<u16, f32>>,
+    kerning: RefCell<FxHashMap<(u16, u16), f32>>,
 }
 
 impl<'a> Face<'a> {
