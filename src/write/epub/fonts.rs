@@ -10,14 +10,34 @@ use super::css::EmbeddedFace;
 use super::scripts;
 use super::usage::{Role, Usage};
 
-/// A font file to add to the EPUB.
-pub struct FontFile {
+/// A face the book embeds: what the stylesheet needs at once, and what subsetting needs,
+/// which can happen elsewhere meanwhile.
+pub struct PlannedFont {
     /// Path inside the EPUB's content folder.
     pub href: String,
-    /// The (subset) font.
-    pub data: Vec<u8>,
     /// For the stylesheet.
     pub face: EmbeddedFace,
+    /// The whole face.
+    data: Cow<'static, [u8]>,
+    /// The characters it sets.
+    chars: BTreeSet<char>,
+}
+
+impl PlannedFont {
+    /// The face subset to its characters, or whole with a warning if it cannot be subset.
+    pub fn subset(self, warnings: &mut Vec<String>) -> Vec<u8> {
+        match crate::font::subset::subset_for_chars(&self.data, self.chars.iter().copied()) {
+            Ok(sub) => sub.data,
+            Err(e) => {
+                warnings.push(format!(
+                    "font {} {}: cannot subset ({e}); embedding the whole font",
+                    self.face.family,
+                    self.face.style.key()
+                ));
+                self.data.into_owned()
+            }
+        }
+    }
 }
 
 /// The theme's distinct families in a fixed order (body, heading, mono, fallbacks), each
@@ -106,9 +126,10 @@ impl FaceCache<'_> {
     }
 }
 
-/// Chooses and subsets every face the book needs; warns once per script for characters that
-/// no family of the theme covers, and for faces that cannot be subset (embedded whole).
-pub fn embed(theme: &Theme, usage: &Usage, warnings: &mut Vec<String>) -> Vec<FontFile> {
+/// Chooses every face the book needs and the characters each sets; warns once per script
+/// for characters that no family of the theme covers. Subsetting is left to
+/// [`PlannedFont::subset`].
+pub fn plan(theme: &Theme, usage: &Usage, warnings: &mut Vec<String>) -> Vec<PlannedFont> {
     let fams = Families::of(theme);
     let mut cache = FaceCache {
         theme,
@@ -153,22 +174,13 @@ pub fn embed(theme: &Theme, usage: &Usage, warnings: &mut Vec<String>) -> Vec<Fo
             continue;
         }
         let (label, family) = &fams.list[fi];
-        let Some(data) = cache.get(&fams, fi, style) else {
+        // Each face is planned once, so its bytes can leave the cache.
+        cache.get(&fams, fi, style);
+        let Some(data) = cache.data.remove(&(fi, style)).flatten() else {
             continue;
         };
-        let data = match crate::font::subset::subset_for_chars(data, chars.iter().copied()) {
-            Ok(sub) => sub.data,
-            Err(e) => {
-                warnings.push(format!(
-                    "font {} {}: cannot subset ({e}); embedding the whole font",
-                    family.family,
-                    style.key()
-                ));
-                data.to_vec()
-            }
-        };
         let href = format!("fonts/{label}-{}.ttf", style.key().replace('_', "-"));
-        files.push(FontFile {
+        files.push(PlannedFont {
             face: EmbeddedFace {
                 family: family.family.clone(),
                 style,
@@ -176,6 +188,7 @@ pub fn embed(theme: &Theme, usage: &Usage, warnings: &mut Vec<String>) -> Vec<Fo
             },
             href,
             data,
+            chars,
         });
     }
     files

@@ -212,19 +212,26 @@ fn write_in<'scope, 'env>(
             drop_cap: (!initials.is_empty()).then_some(initials.as_str()),
         },
     );
-    let font_files = fonts::embed(theme, &usage, warnings);
-    // Deflating the fonts is most of the archive's compression work, so it runs beside
-    // the rest of the book; epub-builder gets placeholders and `finish` copies the
-    // compressed entries in.
-    let mut font_entries = Vec::with_capacity(font_files.len());
-    let mut faces: Vec<css::EmbeddedFace> = Vec::with_capacity(font_files.len());
-    for f in font_files {
-        b.add_resource(&f.href, &[][..], "font/ttf")?;
-        font_entries.push((format!("OEBPS/{}", f.href), f.data));
-        faces.push(f.face);
+    // Subsetting and deflating the fonts is a good part of the book's work and needs
+    // nothing else from it, so it runs beside the rest; epub-builder gets placeholders
+    // and `finish` copies the compressed entries in.
+    let planned = fonts::plan(theme, &usage, warnings);
+    let mut faces: Vec<css::EmbeddedFace> = Vec::with_capacity(planned.len());
+    for p in &planned {
+        b.add_resource(&p.href, &[][..], "font/ttf")?;
+        faces.push(css::EmbeddedFace {
+            family: p.face.family.clone(),
+            style: p.face.style,
+            href: p.face.href.clone(),
+        });
     }
     let fonts_deflated = Beside::start(scope, "fonts", move || {
-        package::deflate_apart(&font_entries)
+        let mut notes = Vec::new();
+        let entries: Vec<(String, Vec<u8>)> = planned
+            .into_iter()
+            .map(|p| (format!("OEBPS/{}", p.href), p.subset(&mut notes)))
+            .collect();
+        package::deflate_apart(&entries).map(|archive| (archive, notes))
     });
     b.stylesheet(css::stylesheet(theme, &faces).as_bytes())?;
 
@@ -415,7 +422,8 @@ fn write_in<'scope, 'env>(
     if let Some(png) = &cover_png {
         stored.push(("OEBPS/images/cover.png".to_string(), png));
     }
-    let deflated = fonts_deflated.finish()?;
+    let (deflated, font_notes) = fonts_deflated.finish()?;
+    warnings.extend(font_notes);
     let uid_urn = uid.urn().to_string();
     Ok(package::finish(
         &raw,
