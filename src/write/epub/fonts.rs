@@ -199,6 +199,59 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_face_that_cannot_be_subset_goes_in_whole_with_a_warning() {
+        let junk: &'static [u8] = b"not a font at all";
+        let planned = PlannedFont {
+            href: "fonts/body-regular.ttf".into(),
+            face: EmbeddedFace {
+                family: "Junk".into(),
+                style: FaceStyle::Regular,
+                href: "fonts/body-regular.ttf".into(),
+            },
+            data: Cow::Borrowed(junk),
+            chars: "abc".chars().collect(),
+        };
+        let mut warnings = Vec::new();
+        assert_eq!(planned.subset(&mut warnings), junk);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].starts_with("font Junk regular: cannot subset"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn planned_faces_subset_to_their_characters() {
+        let theme = crate::theme::load::builtin("classic").expect("classic");
+        let doc = crate::read::markdown::read("# Title\n\nSome *text*.\n").expect("markdown");
+        let numbers = std::collections::HashMap::new();
+        let extras = super::super::usage::Extras {
+            title: "Title",
+            byline: None,
+            date: None,
+            source: None,
+            retrieved: None,
+            numbers: &numbers,
+            drop_cap: None,
+        };
+        let usage = Usage::of(&doc, &theme, &extras);
+        let mut warnings = Vec::new();
+        let planned = plan(&theme, &usage, &mut warnings);
+        assert!(!planned.is_empty() && warnings.is_empty(), "{warnings:?}");
+        for p in planned {
+            let whole = p.data.len();
+            let href = p.href.clone();
+            let sub = p.subset(&mut warnings);
+            assert!(
+                sub.len() < whole,
+                "{href} not subset: {} of {whole} bytes",
+                sub.len()
+            );
+        }
+        assert!(warnings.is_empty(), "{warnings:?}");
+    }
+
+    #[test]
     fn nearest_face_prefers_weight() {
         let theme = crate::theme::load::builtin("classic").expect("classic");
         let mono = &theme.fonts.mono;
