@@ -468,11 +468,7 @@ impl IndexedPng {
     /// Appends one row given as runs of (palette index, length) whose lengths add up to
     /// the width: a drawing that knows its runs skips building and scanning the row.
     pub fn row_runs(&mut self, runs: &[(u8, u32)]) -> Result<(), RlePngError> {
-        if self.rows >= self.height {
-            return Err(RlePngError::TooManyRows {
-                height: self.height,
-            });
-        }
+        self.room_for_a_row()?;
         let len = self.palette.len() / 3;
         let out = &mut self.out;
         let committed = out.len();
@@ -513,11 +509,7 @@ impl IndexedPng {
 
     /// Appends one row of palette indices; `row.len()` must equal the width.
     pub fn row(&mut self, row: &[u8]) -> Result<(), RlePngError> {
-        if self.rows >= self.height {
-            return Err(RlePngError::TooManyRows {
-                height: self.height,
-            });
-        }
+        self.room_for_a_row()?;
         if row.len() as u64 != u64::from(self.width) {
             return Err(RlePngError::RowLength {
                 expected: self.width,
@@ -542,6 +534,16 @@ impl IndexedPng {
         }
         self.stream = s;
         self.rows += 1;
+        Ok(())
+    }
+
+    /// An error once all the rows the header declared are in.
+    fn room_for_a_row(&self) -> Result<(), RlePngError> {
+        if self.rows >= self.height {
+            return Err(RlePngError::TooManyRows {
+                height: self.height,
+            });
+        }
         Ok(())
     }
 

@@ -13,6 +13,7 @@ use crate::theme::check::optional_color;
 use crate::theme::{BlockAlign, FaceStyle, ParagraphStyle, RuleStyle, Theme};
 
 /// A font file embedded in the EPUB, for an `@font-face` rule.
+#[derive(Clone)]
 pub struct EmbeddedFace {
     /// CSS family name.
     pub family: String,

@@ -13,9 +13,7 @@ use super::usage::{Role, Usage};
 /// A face the book embeds: what the stylesheet needs at once, and what subsetting needs,
 /// which can happen elsewhere meanwhile.
 pub struct PlannedFont {
-    /// Path inside the EPUB's content folder.
-    pub href: String,
-    /// For the stylesheet.
+    /// For the stylesheet; its `href` is the path inside the EPUB's content folder.
     pub face: EmbeddedFace,
     /// The whole face.
     data: Cow<'static, [u8]>,
@@ -179,14 +177,12 @@ pub fn plan(theme: &Theme, usage: &Usage, warnings: &mut Vec<String>) -> Vec<Pla
         let Some(data) = cache.data.remove(&(fi, style)).flatten() else {
             continue;
         };
-        let href = format!("fonts/{label}-{}.ttf", style.key().replace('_', "-"));
         files.push(PlannedFont {
             face: EmbeddedFace {
                 family: family.family.clone(),
                 style,
-                href: href.clone(),
+                href: format!("fonts/{label}-{}.ttf", style.key().replace('_', "-")),
             },
-            href,
             data,
             chars,
         });
@@ -202,7 +198,6 @@ mod tests {
     fn a_face_that_cannot_be_subset_goes_in_whole_with_a_warning() {
         let junk: &'static [u8] = b"not a font at all";
         let planned = PlannedFont {
-            href: "fonts/body-regular.ttf".into(),
             face: EmbeddedFace {
                 family: "Junk".into(),
                 style: FaceStyle::Regular,
@@ -240,7 +235,7 @@ mod tests {
         assert!(!planned.is_empty() && warnings.is_empty(), "{warnings:?}");
         for p in planned {
             let whole = p.data.len();
-            let href = p.href.clone();
+            let href = p.face.href.clone();
             let sub = p.subset(&mut warnings);
             assert!(
                 sub.len() < whole,

@@ -218,18 +218,14 @@ fn write_in<'scope, 'env>(
     let planned = fonts::plan(theme, &usage, warnings);
     let mut faces: Vec<css::EmbeddedFace> = Vec::with_capacity(planned.len());
     for p in &planned {
-        b.add_resource(&p.href, &[][..], "font/ttf")?;
-        faces.push(css::EmbeddedFace {
-            family: p.face.family.clone(),
-            style: p.face.style,
-            href: p.face.href.clone(),
-        });
+        b.add_resource(&p.face.href, &[][..], "font/ttf")?;
+        faces.push(p.face.clone());
     }
     let fonts_deflated = Beside::start(scope, "fonts", move || {
         let mut notes = Vec::new();
         let entries: Vec<(String, Vec<u8>)> = planned
             .into_iter()
-            .map(|p| (format!("OEBPS/{}", p.href), p.subset(&mut notes)))
+            .map(|p| (format!("OEBPS/{}", p.face.href), p.subset(&mut notes)))
             .collect();
         package::deflate_apart(&entries).map(|archive| (archive, notes))
     });
@@ -267,30 +263,28 @@ fn write_in<'scope, 'env>(
             warnings.push(format!("could not draw a cover ({e}); the book has none"));
             None
         }
-        Some(Ok(d)) => Some(d),
-        None => None,
+        other => other.and_then(Result::ok),
     };
-    let cover_file = match (given_cover, &drawing) {
-        (Some(c), _) => Some((c.ext, c.media_type)),
-        (None, Some(_)) => Some(("png", "image/png")),
+    let cover_href = match (given_cover, &drawing) {
+        (Some(c), _) => {
+            let href = format!("images/cover.{}", c.ext);
+            if package::is_compressed_already(&href) {
+                b.add_cover_image(&href, &[][..], c.media_type)?;
+                stored.push((format!("OEBPS/{href}"), c.data.as_slice()));
+            } else {
+                b.add_cover_image(&href, c.data.as_slice(), c.media_type)?;
+            }
+            Some(href)
+        }
+        // Still being drawn: a placeholder like other compressed images, its bytes going
+        // into the finished archive.
+        (None, Some(_)) => {
+            b.add_cover_image(DRAWN_COVER, &[][..], "image/png")?;
+            Some(DRAWN_COVER.to_string())
+        }
         (None, None) => None,
     };
-    if let Some((ext, media_type)) = cover_file {
-        let href = format!("images/cover.{ext}");
-        match given_cover {
-            Some(c) if package::is_compressed_already(&href) => {
-                b.add_cover_image(&href, &[][..], media_type)?;
-                stored.push((format!("OEBPS/{href}"), c.data.as_slice()));
-            }
-            Some(c) => {
-                b.add_cover_image(&href, c.data.as_slice(), media_type)?;
-            }
-            // Still being drawn: a placeholder like other compressed images, its bytes
-            // going into the finished archive.
-            None => {
-                b.add_cover_image(&href, &[][..], media_type)?;
-            }
-        }
+    if let Some(href) = cover_href {
         let body = format!(
             "<div class=\"cover\"><img src=\"{}\" alt=\"{}\"/></div>\n",
             href,
@@ -420,7 +414,7 @@ fn write_in<'scope, 'env>(
     b.generate(&mut raw)?;
     let cover_png = drawing.map(Beside::finish).transpose()?;
     if let Some(png) = &cover_png {
-        stored.push(("OEBPS/images/cover.png".to_string(), png));
+        stored.push((format!("OEBPS/{DRAWN_COVER}"), png));
     }
     let (deflated, font_notes) = fonts_deflated.finish()?;
     warnings.extend(font_notes);
@@ -660,6 +654,9 @@ fn title_block(
     }
     out.push_str("</header>\n");
 }
+
+/// Where a generated cover goes in the content folder.
+const DRAWN_COVER: &str = "images/cover.png";
 
 /// What a generated cover is drawn from, owned so that it can move to another thread.
 struct CoverInputs<'a> {
