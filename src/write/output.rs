@@ -61,12 +61,57 @@ pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(),
     let result = (|| {
         file.write_all(bytes)?;
         drop(file);
-        std::fs::rename(&tmp, path)
+        replace(&tmp, path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(io)
+}
+
+/// Moves `tmp` to `path`, atomically replacing a regular file there.
+///
+/// On Linux an existing file is swapped with `tmp` (`renameat2` with `RENAME_EXCHANGE`)
+/// and the old one, now under the temporary name, removed. A plain rename over an existing
+/// file makes ext4 write the new file's data out first (its `auto_da_alloc` guard for
+/// programs that skip fsync): 0.3–0.6 ms, most of the cost of saving an article's EPUB,
+/// for a safety that galley's outputs, cheap to make again, do not need.
+fn replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    #[cfg(target_os = "linux")]
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_file())
+        && exchange(tmp, path).is_ok()
+    {
+        // Only the old output is left at `tmp`; were it to stay, it is a hidden
+        // temporary file, not a broken output.
+        let _ = std::fs::remove_file(tmp);
+        return Ok(());
+    }
+    std::fs::rename(tmp, path)
+}
+
+/// Swaps the files at `a` and `b`, both of which must exist.
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let c = |p: &Path| CString::new(p.as_os_str().as_bytes()).map_err(std::io::Error::other);
+    let (a, b) = (c(a)?, c(b)?);
+    // SAFETY: both paths are valid NUL-terminated strings that outlive the call, and
+    // renameat2 reads nothing else of ours.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a.as_ptr(),
+            libc::AT_FDCWD,
+            b.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
 }
 
 /// A new temporary file in `dir`, created exclusively (`O_EXCL`): if anything, even a
@@ -131,6 +176,26 @@ mod tests {
             ));
             assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep");
         }
+    }
+
+    #[test]
+    fn replacing_leaves_only_the_output() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("book.epub");
+        for text in ["first", "second", "third"] {
+            write_atomic(&out, text.as_bytes(), &[]).expect("write");
+            assert_eq!(std::fs::read_to_string(&out).expect("read"), text);
+        }
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["book.epub"]);
+        // A folder in the way is an error, not swapped out of its place.
+        let dir = tmp.path().join("taken.epub");
+        std::fs::create_dir(&dir).expect("mkdir");
+        assert!(write_atomic(&dir, b"x", &[]).is_err());
+        assert!(dir.is_dir());
     }
 
     #[cfg(unix)]
