@@ -1,6 +1,7 @@
 //! Work that runs on a thread of its own beside the rest of the book, or in turn on this
 //! thread when no thread can be had.
 
+use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
 
@@ -8,7 +9,8 @@ use std::thread::{Scope, ScopedJoinHandle};
 pub(super) struct Beside<'scope, T, F> {
     /// The job, until whichever thread runs it takes it out.
     job: Arc<Mutex<Option<F>>>,
-    thread: Option<ScopedJoinHandle<'scope, Option<T>>>,
+    /// The thread and where it sends the job's result.
+    thread: Option<(ScopedJoinHandle<'scope, ()>, Receiver<T>)>,
 }
 
 impl<'scope, T, F> Beside<'scope, T, F>
@@ -21,24 +23,37 @@ where
     pub(super) fn start<'env>(scope: &'scope Scope<'scope, 'env>, name: &str, job: F) -> Self {
         let job = Arc::new(Mutex::new(Some(job)));
         let theirs = Arc::clone(&job);
+        // The result comes back over a channel rather than through `join`: a thread's
+        // exit (its allocator's clean-up, its stack) took a third of a millisecond, which
+        // the scope's own join at its end overlaps with the rest of the work.
+        let (sender, receiver) = sync_channel(1);
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn_scoped(scope, move || {
                 let job = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
-                job.map(|job| job())
+                if let Some(job) = job {
+                    // Only `finish` receives, and it waits for this result.
+                    let _ = sender.send(job());
+                }
             })
-            .ok();
+            .ok()
+            .map(|handle| (handle, receiver));
         Beside { job, thread }
     }
 
     /// The job's result, waiting for its thread or running it now. A panic on the
     /// thread carries on here.
     pub(super) fn finish(self) -> T {
-        let done = self.thread.and_then(|handle| {
-            handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-        });
+        let done = self
+            .thread
+            .and_then(|(handle, receiver)| match receiver.recv() {
+                Ok(result) => Some(result),
+                // No result: the thread panicked, or never took the job.
+                Err(_) => match handle.join() {
+                    Ok(()) => None,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                },
+            });
         match done {
             Some(result) => result,
             None => {
@@ -49,7 +64,7 @@ where
                     .take();
                 match job {
                     Some(job) => job(),
-                    // Only the thread takes the job, and it returned its result above.
+                    // Only the thread takes the job, and then it sent a result or panicked.
                     None => unreachable!("a job taken by its thread gave a result"),
                 }
             }
@@ -71,5 +86,17 @@ mod tests {
             (count.finish(), sum.finish())
         });
         assert_eq!((a, b), (3, 6));
+    }
+
+    #[test]
+    fn a_panic_on_the_thread_carries_on_in_finish() {
+        let outcome = std::panic::catch_unwind(|| {
+            std::thread::scope(|scope| {
+                let job = Beside::start(scope, "boom", || -> i32 { panic!("job failed") });
+                job.finish()
+            })
+        });
+        let panic = outcome.expect_err("the job's panic reaches the caller");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"job failed"));
     }
 }

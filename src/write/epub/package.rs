@@ -32,12 +32,19 @@ pub struct Fixes<'a> {
     pub deflated: &'a [u8],
 }
 
+/// Deflate level for [`deflate_apart`]'s entries (the fonts). zlib-rs's level 2 costs two
+/// thirds of the default level's time on subset fonts for about 4% more bytes (20 KB of
+/// EB Garamond: 11.2 KB against 10.8 KB).
+const APART_LEVEL: i64 = 2;
+
 /// Deflates `entries` (archive path, bytes) into an archive of their own, as `finish`
 /// would, so that the work can run beside the rest of the book and `finish` copy them in.
 pub fn deflate_apart(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>, zip::result::ZipError> {
     let mut out = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
-        out.start_file(name, entry_options(CompressionMethod::Deflated))?;
+        let options =
+            entry_options(CompressionMethod::Deflated).compression_level(Some(APART_LEVEL));
+        out.start_file(name, options)?;
         out.write_all(data)?;
     }
     Ok(out.finish()?.into_inner())
