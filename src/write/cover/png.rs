@@ -403,7 +403,8 @@ pub struct IndexedPng {
     rows: u32,
     /// PLTE contents, RGB triples back to back.
     palette: Vec<u8>,
-    /// The zlib stream so far.
+    /// Room for the file's head (signature, IHDR, PLTE, the IDAT chunk's length and tag),
+    /// then the zlib stream so far: a stream that fits one IDAT chunk is not copied.
     out: Vec<u8>,
     stream: Stream,
 }
@@ -417,9 +418,12 @@ impl IndexedPng {
         if !(1..=256).contains(&palette.len()) {
             return Err(RlePngError::BadPalette(palette.len()));
         }
+        // A cover's stream is 100-200 KB: room for it up front spares growing (and
+        // copying) the buffer three times; pages are only touched as they are written.
+        let mut out = Vec::with_capacity(head_len(palette.len()) + (1 << 18));
+        out.resize(head_len(palette.len()), 0);
         // zlib header: deflate with a 32 KiB window, no preset dictionary, check bits
         // making 0x7801 a multiple of 31.
-        let mut out = Vec::with_capacity(1 << 16);
         out.extend_from_slice(&[0x78, 0x01]);
         let mut stream = Stream {
             acc: 0,
@@ -560,13 +564,7 @@ impl IndexedPng {
         s.put(out, END_OF_BLOCK);
         s.align(out);
         out.extend_from_slice(&s.adler().to_be_bytes());
-        let zlib = &self.out;
 
-        let idat_count = zlib.len().div_ceil(IDAT_MAX);
-        let mut png = Vec::with_capacity(
-            8 + (12 + 13) + (12 + self.palette.len()) + 12 * idat_count + zlib.len() + 12,
-        );
-        png.extend_from_slice(b"\x89PNG\r\n\x1a\n");
         let mut ihdr = [0; 13];
         ihdr[..4].copy_from_slice(&self.width.to_be_bytes());
         ihdr[4..8].copy_from_slice(&self.height.to_be_bytes());
@@ -574,14 +572,38 @@ impl IndexedPng {
         // interlace all 0, the only standard values (no interlace).
         ihdr[8] = 8;
         ihdr[9] = 3;
-        chunk(&mut png, b"IHDR", &ihdr);
-        chunk(&mut png, b"PLTE", &self.palette);
+        let mut head = Vec::with_capacity(head_len(self.palette.len() / 3));
+        head.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+        chunk(&mut head, b"IHDR", &ihdr);
+        chunk(&mut head, b"PLTE", &self.palette);
+        let start = head.len() + 8;
+        let zlib_len = self.out.len() - start;
+        if zlib_len <= IDAT_MAX {
+            // One IDAT chunk around the stream where it lies.
+            head.extend_from_slice(&(zlib_len as u32).to_be_bytes());
+            head.extend_from_slice(b"IDAT");
+            let mut png = self.out;
+            png[..start].copy_from_slice(&head);
+            let crc = crc32fast::hash(&png[start - 4..]);
+            png.extend_from_slice(&crc.to_be_bytes());
+            chunk(&mut png, b"IEND", &[]);
+            return Ok(png);
+        }
+        let zlib = &self.out[start..];
+        let mut png = head;
+        png.reserve(12 * zlib.len().div_ceil(IDAT_MAX) + zlib.len() + 12);
         for data in zlib.chunks(IDAT_MAX) {
             chunk(&mut png, b"IDAT", data);
         }
         chunk(&mut png, b"IEND", &[]);
         Ok(png)
     }
+}
+
+/// Bytes before the zlib stream: signature, IHDR chunk, PLTE chunk of `colours` entries,
+/// and the first IDAT chunk's length and tag.
+fn head_len(colours: usize) -> usize {
+    8 + (12 + 13) + (12 + 3 * colours) + 8
 }
 
 /// How many leading bytes of `s` equal `v`, eight at a time: runs between glyph edges
@@ -916,6 +938,21 @@ mod tests {
         for w in 1..=600 {
             check(w, &pal, &[vec![0; w as usize]]);
         }
+    }
+
+    #[test]
+    fn streams_longer_than_a_chunk_are_split() {
+        // Noise codes at about a byte a pixel: 1.2 MB of it needs two IDAT chunks, and
+        // the stream is then copied out rather than framed where it lies.
+        let mut rng = XorShift(9_001);
+        let pal = palette(256);
+        let rows: Vec<Vec<u8>> = (0..300)
+            .map(|_| (0..4000).map(|_| rng.below(256) as u8).collect())
+            .collect();
+        let png = check(4000, &pal, &rows);
+        let (zlib, tags) = idat(&png);
+        assert!(zlib.len() > IDAT_MAX);
+        assert_eq!(tags.iter().filter(|t| *t == b"IDAT").count(), 2);
     }
 
     #[test]
