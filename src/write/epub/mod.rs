@@ -82,12 +82,12 @@ pub fn write(
     opts: &EpubOptions,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>, EpubError> {
-    // Drawing a generated cover costs about as much as the rest of the book and needs
-    // nothing from it, so it runs on a thread of its own meanwhile.
+    // Drawing a generated cover and subsetting the fonts cost about as much as the rest
+    // of the book and need nothing from it, so they run on threads of their own meanwhile.
     std::thread::scope(|scope| write_in(scope, doc, assets, theme, opts, warnings))
 }
 
-/// `write`, with `scope` for the cover's thread.
+/// `write`, with `scope` for the threads of the cover and the fonts.
 fn write_in<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     doc: &'env Document,
@@ -658,7 +658,8 @@ fn title_block(
 /// Where a generated cover goes in the content folder.
 const DRAWN_COVER: &str = "images/cover.png";
 
-/// What a generated cover is drawn from, owned so that it can move to another thread.
+/// What a generated cover is drawn from: the theme's parts resolved and copied, so that
+/// it can move to the cover's thread.
 struct CoverInputs<'a> {
     meta: &'a crate::model::Meta,
     title: String,
