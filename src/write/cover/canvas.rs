@@ -11,7 +11,9 @@
 use ab_glyph::{Font, GlyphId, Outline, PxScale, ScaleFont, point};
 use rustc_hash::FxHashMap;
 
-use super::png::IndexedPng;
+use std::ops::Range;
+
+use super::png::{IndexedPng, Part};
 use super::raster::{self, Raster};
 use super::text::{Face, Run};
 use super::{COVER_HEIGHT, COVER_WIDTH, CoverError};
@@ -266,9 +268,40 @@ impl Canvas {
     }
 
     /// Composes the picture row by row into a PNG.
-    pub(super) fn encode(self) -> Result<Vec<u8>, CoverError> {
-        let (width, height) = (COVER_WIDTH as usize, COVER_HEIGHT as i32);
-        let mut png = IndexedPng::new(COVER_WIDTH, COVER_HEIGHT, &self.palette())?;
+    #[cfg(test)]
+    pub(super) fn encode(&self) -> Result<Vec<u8>, CoverError> {
+        Ok(super::png::join(vec![self.encode_band(0..COVER_HEIGHT)?])?)
+    }
+
+    /// A row that splits the work of composing and coding the picture about in half: each
+    /// row costs a step per span of every shape on it, and one for being there at all.
+    pub(super) fn middle_row(&self) -> u32 {
+        let height = COVER_HEIGHT as usize;
+        let mut cost = vec![0u64; height];
+        for mark in &self.marks {
+            let shape = &self.shapes[mark.shape];
+            let top = i64::from(mark.y) + i64::from(shape.dy);
+            for r in 0..shape.height() as usize {
+                if let Ok(y) = usize::try_from(top + r as i64)
+                    && y < height
+                {
+                    cost[y] += 1 + shape.row(r).len() as u64;
+                }
+            }
+        }
+        let half = cost.iter().sum::<u64>() / 2;
+        let mut sum = 0;
+        let at = cost.iter().position(|&c| {
+            sum += c;
+            sum > half
+        });
+        (at.unwrap_or(height / 2) as u32).clamp(1, COVER_HEIGHT - 1)
+    }
+
+    /// Composes the rows `band` of the picture and codes them, for [`super::png::join`].
+    pub(super) fn encode_band(&self, band: Range<u32>) -> Result<Part, CoverError> {
+        let width = COVER_WIDTH as usize;
+        let mut png = IndexedPng::part(COVER_WIDTH, COVER_HEIGHT, &self.palette(), band.clone())?;
         let top = |m: &Mark| m.y + self.shapes[m.shape].dy;
         let bottom = |m: &Mark| top(m) + self.shapes[m.shape].height();
         // Marks by first row; a stable sort keeps drawing order among equals.
@@ -283,7 +316,7 @@ impl Canvas {
         let mut runs: Vec<(u8, u32)> = Vec::new();
         let mut row = vec![0u8; width];
         let mut blank = 0;
-        for y in 0..height {
+        for y in band.start as i32..band.end as i32 {
             while let Some(&i) = order.get(next) {
                 if top(&self.marks[i]) > y {
                     break;
@@ -358,7 +391,7 @@ impl Canvas {
         if blank > 0 {
             png.blank_rows(blank)?;
         }
-        Ok(png.finish()?)
+        Ok(png.finish_part()?)
     }
 }
 

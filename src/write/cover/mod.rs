@@ -10,8 +10,13 @@ mod png;
 mod raster;
 mod text;
 
+use std::ops::Range;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
+
 use body::layout_body;
 use canvas::Canvas;
+use png::Part;
 use text::{
     Face, fit_single_line, hang_offset, shape, truncate_lines, visible_field, visible_text, wrap,
 };
@@ -57,6 +62,9 @@ pub enum CoverError {
     /// PNG encoding failed.
     #[error("could not encode cover PNG: {0}")]
     Encode(#[from] png::RlePngError),
+    /// The PNG was asked for before every band of it was coded.
+    #[error("cover PNG asked for before it was coded")]
+    Unfinished,
 }
 
 // Layout constants, in pixels of the 1600×2560 canvas.
@@ -87,6 +95,60 @@ pub fn check_fonts(spec: &CoverSpec) -> Result<(), CoverError> {
 
 /// Renders the cover as a PNG (1600×2560, the usual e-book cover ratio), deterministic bytes for the same spec.
 pub fn render_cover_png(spec: &CoverSpec) -> Result<Vec<u8>, CoverError> {
+    let drawn = DrawnCover::draw(spec)?;
+    drawn.help();
+    drawn.png()
+}
+
+/// A drawn cover whose PNG is coded in two bands of rows, each by whichever thread
+/// claims it first: the thread that drew it and one waiting for it can share the
+/// coding, a third of the cover's time.
+pub struct DrawnCover {
+    canvas: Canvas,
+    bands: [Range<u32>; 2],
+    claimed: [AtomicBool; 2],
+    parts: [Mutex<Option<Result<Part, CoverError>>>; 2],
+}
+
+impl DrawnCover {
+    /// Lays out and rasterises the cover; the PNG is coded by [`DrawnCover::help`].
+    pub fn draw(spec: &CoverSpec) -> Result<DrawnCover, CoverError> {
+        let canvas = draw_canvas(spec)?;
+        let middle = canvas.middle_row();
+        Ok(DrawnCover {
+            canvas,
+            bands: [0..middle, middle..COVER_HEIGHT],
+            claimed: [AtomicBool::new(false), AtomicBool::new(false)],
+            parts: [Mutex::new(None), Mutex::new(None)],
+        })
+    }
+
+    /// Codes the bands no thread has claimed yet.
+    pub fn help(&self) {
+        for (i, band) in self.bands.iter().enumerate() {
+            if !self.claimed[i].swap(true, Ordering::AcqRel) {
+                let part = self.canvas.encode_band(band.clone());
+                *self.parts[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(part);
+            }
+        }
+    }
+
+    /// The PNG, once every thread that called [`DrawnCover::help`] has returned from it.
+    pub fn png(&self) -> Result<Vec<u8>, CoverError> {
+        let mut parts = Vec::with_capacity(self.parts.len());
+        for slot in &self.parts {
+            let part = slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+            match part {
+                Some(part) => parts.push(part?),
+                None => return Err(CoverError::Unfinished),
+            }
+        }
+        Ok(png::join(parts)?)
+    }
+}
+
+/// Lays out the cover and rasterises its shapes.
+fn draw_canvas(spec: &CoverSpec) -> Result<Canvas, CoverError> {
     let title_font = Face::parse(spec.title_font).map_err(CoverError::TitleFont)?;
     let text_font = Face::parse(spec.text_font).map_err(CoverError::TextFont)?;
     let mut canvas = Canvas::new(spec.background);
@@ -189,7 +251,7 @@ pub fn render_cover_png(spec: &CoverSpec) -> Result<Vec<u8>, CoverError> {
         }
     }
 
-    canvas.encode()
+    Ok(canvas)
 }
 
 /// "A", "A & B", "A, B & C".
@@ -266,6 +328,28 @@ mod tests {
             render_cover_png(&s).expect("first"),
             render_cover_png(&s).expect("second")
         );
+    }
+
+    #[test]
+    fn two_threads_coding_the_bands_make_the_same_png_as_one() {
+        let authors = vec!["Ada Lovelace".to_string()];
+        let s = spec(
+            "Notes on the Analytical Engine, with Translations",
+            &authors,
+        );
+        let alone = render_cover_png(&s).expect("render");
+        let drawn = DrawnCover::draw(&s).expect("draw");
+        assert!(drawn.bands[0].end > 0 && drawn.bands[0].end < COVER_HEIGHT);
+        assert!(matches!(drawn.png(), Err(CoverError::Unfinished)));
+        std::thread::scope(|scope| {
+            scope.spawn(|| drawn.help());
+            drawn.help();
+        });
+        assert!(drawn.png().expect("png") == alone);
+        // The picture is the one coded in a single band.
+        let whole = draw_canvas(&s).expect("draw").encode().expect("encode");
+        assert!(whole != alone, "two bands are two deflate blocks");
+        assert!(decode(&whole).into_raw() == decode(&alone).into_raw());
     }
 
     #[test]

@@ -44,6 +44,16 @@ pub enum RlePngError {
         /// The image height.
         height: u32,
     },
+    /// A band outside the image, or bands that do not follow each other.
+    #[error("rows {start}..{end} are not the next band of an image {height} high")]
+    BadBand {
+        /// First row of the band.
+        start: u32,
+        /// One past its last row.
+        end: u32,
+        /// The image height.
+        height: u32,
+    },
     /// `finish` was called before all the declared rows were appended.
     #[error("{got} rows given for an image {expected} high")]
     RowCount {
@@ -400,6 +410,8 @@ impl Stream {
 pub struct IndexedPng {
     width: u32,
     height: u32,
+    /// The rows this encoder codes: all of them, or a band for [`IndexedPng::part`].
+    band: std::ops::Range<u32>,
     rows: u32,
     /// PLTE contents, RGB triples back to back.
     palette: Vec<u8>,
@@ -411,20 +423,48 @@ pub struct IndexedPng {
 
 impl IndexedPng {
     /// `palette` has 1..=256 entries; index 0 is what `blank_rows` paints.
+    #[cfg(test)]
     pub fn new(width: u32, height: u32, palette: &[[u8; 3]]) -> Result<Self, RlePngError> {
+        Self::part(width, height, palette, 0..height)
+    }
+
+    /// An encoder for the rows `band` (not empty) of the image only, so that bands can be coded on
+    /// different threads and put together with [`join`]. Each band is a deflate block
+    /// of its own, and its runs start afresh, so no band refers to another's bytes.
+    pub fn part(
+        width: u32,
+        height: u32,
+        palette: &[[u8; 3]],
+        band: std::ops::Range<u32>,
+    ) -> Result<Self, RlePngError> {
         if !(1..=MAX_SIDE).contains(&width) || !(1..=MAX_SIDE).contains(&height) {
             return Err(RlePngError::BadSize { width, height });
         }
         if !(1..=256).contains(&palette.len()) {
             return Err(RlePngError::BadPalette(palette.len()));
         }
+        // An empty band would be taken for the first or the last of the image too.
+        if band.start >= band.end || band.end > height {
+            return Err(RlePngError::BadBand {
+                start: band.start,
+                end: band.end,
+                height,
+            });
+        }
+        let first = band.start == 0;
+        let last = band.end == height;
         // A cover's stream is 100-200 KB: room for it up front spares growing (and
         // copying) the buffer three times; pages are only touched as they are written.
-        let mut out = Vec::with_capacity(head_len(palette.len()) + (1 << 18));
-        out.resize(head_len(palette.len()), 0);
-        // zlib header: deflate with a 32 KiB window, no preset dictionary, check bits
-        // making 0x7801 a multiple of 31.
-        out.extend_from_slice(&[0x78, 0x01]);
+        // The first band also keeps room for the file's head, so that a stream in one
+        // IDAT chunk is not copied.
+        let head = if first { head_len(palette.len()) } else { 0 };
+        let mut out = Vec::with_capacity(head + (1 << 18));
+        out.resize(head, 0);
+        if first {
+            // zlib header: deflate with a 32 KiB window, no preset dictionary, check bits
+            // making 0x7801 a multiple of 31.
+            out.extend_from_slice(&[0x78, 0x01]);
+        }
         let mut stream = Stream {
             acc: 0,
             nbits: 0,
@@ -433,18 +473,19 @@ impl IndexedPng {
             run_byte: 0,
             run_len: 0,
         };
-        // One block for the whole image: BFINAL = 1, BTYPE = 01 (fixed Huffman codes),
-        // which need no code tables, so every run can be coded as soon as it ends.
+        // One block for the band: BFINAL set on the last band, BTYPE = 01 (fixed Huffman
+        // codes), which need no code tables, so every run can be coded as soon as it ends.
         stream.put(
             &mut out,
             Code {
-                bits: 0b011,
+                bits: 0b010 | u32::from(last),
                 len: 3,
             },
         );
         Ok(IndexedPng {
             width,
             height,
+            band,
             rows: 0,
             palette: palette.concat(),
             out,
@@ -457,9 +498,9 @@ impl IndexedPng {
         let rows = self
             .rows
             .checked_add(n)
-            .filter(|&r| r <= self.height)
+            .filter(|&r| r <= self.band.len() as u32)
             .ok_or(RlePngError::TooManyRows {
-                height: self.height,
+                height: self.band.len() as u32,
             })?;
         self.rows = rows;
         // Filter byte 0 and `width` zeros per row are all one run of zeros; both factors
@@ -543,61 +584,153 @@ impl IndexedPng {
 
     /// An error once all the rows the header declared are in.
     fn room_for_a_row(&self) -> Result<(), RlePngError> {
-        if self.rows >= self.height {
+        if self.rows >= self.band.len() as u32 {
             return Err(RlePngError::TooManyRows {
-                height: self.height,
+                height: self.band.len() as u32,
             });
         }
         Ok(())
     }
 
     /// Finishes the file; an error unless exactly `height` rows were given.
-    pub fn finish(mut self) -> Result<Vec<u8>, RlePngError> {
-        if self.rows != self.height {
+    #[cfg(test)]
+    pub fn finish(self) -> Result<Vec<u8>, RlePngError> {
+        join(vec![self.finish_part()?])
+    }
+
+    /// Finishes this encoder's band, for [`join`]; an error unless all its rows were given.
+    pub fn finish_part(mut self) -> Result<Part, RlePngError> {
+        let expected = self.band.len() as u32;
+        if self.rows != expected {
             return Err(RlePngError::RowCount {
-                expected: self.height,
+                expected,
                 got: self.rows,
             });
         }
+        let last = self.band.end == self.height;
         let (s, out) = (&mut self.stream, &mut self.out);
         s.flush(out);
         s.put(out, END_OF_BLOCK);
+        if !last {
+            // An empty stored block (BFINAL = 0, BTYPE = 00, LEN 0, NLEN 0xFFFF) ends the
+            // band on a byte boundary, so the next band's bytes simply follow.
+            s.put(out, Code { bits: 0, len: 3 });
+            s.align(out);
+            out.extend_from_slice(&[0, 0, 0xFF, 0xFF]);
+        }
         s.align(out);
-        out.extend_from_slice(&s.adler().to_be_bytes());
-
-        let mut ihdr = [0; 13];
-        ihdr[..4].copy_from_slice(&self.width.to_be_bytes());
-        ihdr[4..8].copy_from_slice(&self.height.to_be_bytes());
-        // Bit depth 8, colour type 3 (indexed); compression, filter method and
-        // interlace all 0, the only standard values (no interlace).
-        ihdr[8] = 8;
-        ihdr[9] = 3;
-        let mut head = Vec::with_capacity(head_len(self.palette.len() / 3));
-        head.extend_from_slice(b"\x89PNG\r\n\x1a\n");
-        chunk(&mut head, b"IHDR", &ihdr);
-        chunk(&mut head, b"PLTE", &self.palette);
-        let start = head.len() + 8;
-        let zlib_len = self.out.len() - start;
-        if zlib_len <= IDAT_MAX {
-            // One IDAT chunk around the stream where it lies.
-            head.extend_from_slice(&(zlib_len as u32).to_be_bytes());
-            head.extend_from_slice(b"IDAT");
-            let mut png = self.out;
-            png[..start].copy_from_slice(&head);
-            let crc = crc32fast::hash(&png[start - 4..]);
-            png.extend_from_slice(&crc.to_be_bytes());
-            chunk(&mut png, b"IEND", &[]);
-            return Ok(png);
-        }
-        let zlib = &self.out[start..];
-        let mut png = head;
-        png.reserve(12 * zlib.len().div_ceil(IDAT_MAX) + zlib.len() + 12);
-        for data in zlib.chunks(IDAT_MAX) {
-            chunk(&mut png, b"IDAT", data);
-        }
-        chunk(&mut png, b"IEND", &[]);
-        Ok(png)
+        Ok(Part {
+            width: self.width,
+            height: self.height,
+            band: self.band,
+            palette: self.palette,
+            adler: s.adler(),
+            raw_len: u64::from(expected) * (u64::from(self.width) + 1),
+            out: self.out,
+        })
     }
+}
+
+/// A coded band of an image, from [`IndexedPng::finish_part`].
+pub struct Part {
+    width: u32,
+    height: u32,
+    band: std::ops::Range<u32>,
+    palette: Vec<u8>,
+    /// Adler-32 of the band's own bytes (filter bytes and pixels).
+    adler: u32,
+    /// How many bytes the band holds uncompressed.
+    raw_len: u64,
+    /// The band's deflate block; for the first band, after room for the file's head and
+    /// the zlib header.
+    out: Vec<u8>,
+}
+
+/// Puts the coded bands of one image, given in order, together as a PNG file; an error
+/// unless they cover the image's rows exactly once.
+pub fn join(parts: Vec<Part>) -> Result<Vec<u8>, RlePngError> {
+    let mut parts = parts.into_iter();
+    let Some(first) = parts.next() else {
+        return Err(RlePngError::RowCount {
+            expected: 1,
+            got: 0,
+        });
+    };
+    let (width, height, palette) = (first.width, first.height, first.palette);
+    let mut rows = first.band.clone();
+    let mut adler = first.adler;
+    let mut out = first.out;
+    if rows.start != 0 {
+        return Err(RlePngError::BadBand {
+            start: rows.start,
+            end: rows.end,
+            height,
+        });
+    }
+    for part in parts {
+        if part.band.start != rows.end || (part.width, part.height) != (width, height) {
+            return Err(RlePngError::BadBand {
+                start: part.band.start,
+                end: part.band.end,
+                height,
+            });
+        }
+        rows.end = part.band.end;
+        adler = adler32_combine(adler, part.adler, part.raw_len);
+        out.extend_from_slice(&part.out);
+    }
+    if rows.end != height {
+        return Err(RlePngError::RowCount {
+            expected: height,
+            got: rows.end,
+        });
+    }
+    out.extend_from_slice(&adler.to_be_bytes());
+
+    let mut ihdr = [0; 13];
+    ihdr[..4].copy_from_slice(&width.to_be_bytes());
+    ihdr[4..8].copy_from_slice(&height.to_be_bytes());
+    // Bit depth 8, colour type 3 (indexed); compression, filter method and
+    // interlace all 0, the only standard values (no interlace).
+    ihdr[8] = 8;
+    ihdr[9] = 3;
+    let mut head = Vec::with_capacity(head_len(palette.len() / 3));
+    head.extend_from_slice(b"\x89PNG\r\n\x1a\n");
+    chunk(&mut head, b"IHDR", &ihdr);
+    chunk(&mut head, b"PLTE", &palette);
+    let start = head.len() + 8;
+    let zlib_len = out.len() - start;
+    if zlib_len <= IDAT_MAX {
+        // One IDAT chunk around the stream where it lies.
+        head.extend_from_slice(&(zlib_len as u32).to_be_bytes());
+        head.extend_from_slice(b"IDAT");
+        let mut png = out;
+        png[..start].copy_from_slice(&head);
+        let crc = crc32fast::hash(&png[start - 4..]);
+        png.extend_from_slice(&crc.to_be_bytes());
+        chunk(&mut png, b"IEND", &[]);
+        return Ok(png);
+    }
+    let zlib = &out[start..];
+    let mut png = head;
+    png.reserve(12 * zlib.len().div_ceil(IDAT_MAX) + zlib.len() + 12);
+    for data in zlib.chunks(IDAT_MAX) {
+        chunk(&mut png, b"IDAT", data);
+    }
+    chunk(&mut png, b"IEND", &[]);
+    Ok(png)
+}
+
+/// The Adler-32 of two byte strings back to back, from the checksum of each and the
+/// second's length (zlib's `adler32_combine`).
+fn adler32_combine(first: u32, second: u32, second_len: u64) -> u32 {
+    let rem = second_len % ADLER_MOD;
+    let (a1, b1) = (u64::from(first & 0xFFFF), u64::from(first >> 16));
+    let (a2, b2) = (u64::from(second & 0xFFFF), u64::from(second >> 16));
+    // a = a1 + a2 - 1; b = b1 + b2 + rem·(a1 - 1), each mod 65521.
+    let a = (a1 + a2 + ADLER_MOD - 1) % ADLER_MOD;
+    let b = (b1 + b2 + rem * a1 % ADLER_MOD + ADLER_MOD - rem) % ADLER_MOD;
+    ((b << 16) | a) as u32
 }
 
 /// Bytes before the zlib stream: signature, IHDR chunk, PLTE chunk of `colours` entries,
@@ -855,6 +988,97 @@ mod tests {
             png.row_runs(&[(250, 3)]),
             Err(RlePngError::IndexOutOfPalette { index: 250, .. })
         ));
+    }
+
+    /// Codes `rows` in bands split at `cuts`, mixing blank rows, runs and pixel rows.
+    fn encode_bands(width: u32, pal: &[[u8; 3]], rows: &[Vec<u8>], cuts: &[u32]) -> Vec<u8> {
+        let height = rows.len() as u32;
+        let mut edges = vec![0];
+        edges.extend_from_slice(cuts);
+        edges.push(height);
+        let parts = edges
+            .windows(2)
+            .map(|w| {
+                let mut enc = IndexedPng::part(width, height, pal, w[0]..w[1]).expect("part");
+                for (i, r) in rows[w[0] as usize..w[1] as usize].iter().enumerate() {
+                    if r.iter().all(|&v| v == 0) {
+                        enc.blank_rows(1).expect("blank");
+                    } else if i % 2 == 0 {
+                        enc.row(r).expect("row");
+                    } else {
+                        let mut runs: Vec<(u8, u32)> = Vec::new();
+                        for &v in r {
+                            match runs.last_mut() {
+                                Some((last, n)) if *last == v => *n += 1,
+                                _ => runs.push((v, 1)),
+                            }
+                        }
+                        enc.row_runs(&runs).expect("runs");
+                    }
+                }
+                enc.finish_part().expect("finish_part")
+            })
+            .collect();
+        join(parts).expect("join")
+    }
+
+    #[test]
+    fn bands_coded_apart_join_into_one_image() {
+        let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
+        for _ in 0..200 {
+            let width = 1 + rng.below(60) as u32;
+            let height = 2 + rng.below(30) as usize;
+            let colours = 1 + rng.below(256);
+            let pal = palette(colours as usize);
+            let rows: Vec<Vec<u8>> = (0..height)
+                .map(|_| match rng.below(3) {
+                    0 => vec![0; width as usize],
+                    _ => {
+                        let max_run = 1 + rng.below(40);
+                        random_row(&mut rng, width as usize, colours, max_run)
+                    }
+                })
+                .collect();
+            // Bands are not empty: cuts inside the image, each once.
+            let mut cuts: Vec<u32> = (0..rng.below(4))
+                .map(|_| 1 + rng.below(height as u64 - 1) as u32)
+                .collect();
+            cuts.sort_unstable();
+            cuts.dedup();
+            verify(&encode_bands(width, &pal, &rows, &cuts), width, &pal, &rows);
+        }
+        // Long runs make the Adler sums of each band large before they are combined.
+        let pal = palette(3);
+        let rows = vec![vec![2; 5000], vec![0; 5000], vec![1; 5000], vec![2; 5000]];
+        let png = encode_bands(5000, &pal, &rows, &[1, 3]);
+        verify(&png, 5000, &pal, &rows);
+        // One band is the whole image, coded exactly as `finish` codes it.
+        assert_eq!(
+            encode_bands(5000, &pal, &rows, &[]),
+            encode_rows(5000, &pal, &rows)
+        );
+    }
+
+    #[test]
+    fn bands_must_cover_the_image_in_order() {
+        let pal = palette(2);
+        let part = |band: std::ops::Range<u32>| {
+            let mut enc = IndexedPng::part(4, 4, &pal, band.clone()).expect("part");
+            enc.blank_rows(band.len() as u32).expect("blank");
+            enc.finish_part().expect("finish_part")
+        };
+        assert!(join(vec![part(0..2), part(3..4)]).is_err(), "a gap");
+        assert!(join(vec![part(2..4), part(0..2)]).is_err(), "out of order");
+        assert!(join(vec![part(0..2)]).is_err(), "short");
+        assert!(join(Vec::new()).is_err(), "nothing");
+        assert!(
+            IndexedPng::part(4, 4, &pal, 3..5).is_err(),
+            "past the bottom"
+        );
+        assert!(IndexedPng::part(4, 4, &pal, 2..2).is_err(), "empty");
+        let mut enc = IndexedPng::part(4, 4, &pal, 0..2).expect("part");
+        assert!(enc.blank_rows(3).is_err(), "more rows than the band");
+        assert!(join(vec![part(0..1), part(1..4)]).is_ok());
     }
 
     #[test]

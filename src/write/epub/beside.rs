@@ -41,6 +41,11 @@ where
         Beside { job, thread }
     }
 
+    /// Whether the job runs on a thread of its own, rather than in `finish`.
+    pub(super) fn on_thread(&self) -> bool {
+        self.thread.is_some()
+    }
+
     /// The job's result, waiting for its thread or running it now. A panic on the
     /// thread carries on here.
     pub(super) fn finish(self) -> T {

@@ -1,6 +1,6 @@
 //! EPUB 3 writer: XHTML content, navigation, stylesheet and fonts from the theme.
 //!
-//! epub-builder assembles the package; [`package::finish`] then repairs what it gets
+//! epub-builder assembles the package; [`package::Pass`] then repairs what it gets
 //! wrong and makes the archive reproducible.
 
 mod beside;
@@ -17,6 +17,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::VecDeque;
 use std::fmt::Write as _;
+use std::sync::Arc;
+use std::sync::mpsc::sync_channel;
 use std::thread::Scope;
 
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
@@ -26,7 +28,7 @@ use crate::model::{Block, Document};
 use crate::model::{date, numbering, plain_text};
 use crate::theme::check::optional_color;
 use crate::theme::{RuleStyle, Theme};
-use crate::write::cover::{CoverError, CoverSpec, check_fonts, render_cover_png};
+use crate::write::cover::{CoverError, CoverSpec, DrawnCover, check_fonts};
 use beside::Beside;
 use xhtml::{Context, Renderer, escape};
 
@@ -120,13 +122,23 @@ fn write_in<'scope, 'env>(
                 .map(|(_, a)| a)
         })
         .filter(|a| a.media_type != "image/svg+xml");
-    // Fonts that do not parse are known now, before the book commits to a cover page;
-    // past that check drawing does not fail on its inputs.
+    // Once drawn, the cover comes over `shared` too, so that this thread can code half of
+    // its PNG while the drawing thread codes the other half.
+    let (share, shared) = sync_channel::<Arc<DrawnCover>>(1);
     let drawing = match given_cover {
         Some(_) => None,
+        // Fonts that do not parse are known now, before the book commits to a cover page;
+        // past that check drawing does not fail on its inputs.
         None => CoverInputs::new(doc, &title, theme).map(|inputs| {
-            check_fonts(&inputs.spec())
-                .map(|()| Beside::start(scope, "cover", move || render_cover_png(&inputs.spec())))
+            check_fonts(&inputs.spec()).map(|()| {
+                Beside::start(scope, "cover", move || {
+                    let drawn = Arc::new(DrawnCover::draw(&inputs.spec())?);
+                    // Nobody may be waiting to help; then this thread codes it all.
+                    let _ = share.try_send(Arc::clone(&drawn));
+                    drawn.help();
+                    Ok::<_, CoverError>(drawn)
+                })
+            })
         }),
     };
     let uid = book_uuid(doc);
@@ -412,25 +424,37 @@ fn write_in<'scope, 'env>(
 
     let mut raw = Vec::new();
     b.generate(&mut raw)?;
-    let cover_png = drawing.map(Beside::finish).transpose()?;
-    if let Some(png) = &cover_png {
-        stored.push((format!("OEBPS/{DRAWN_COVER}"), png));
+    // The side jobs' entries are added last, as each job finishes; the rest of the pass
+    // runs meanwhile.
+    let mut late: Vec<String> = faces.iter().map(|f| format!("OEBPS/{}", f.href)).collect();
+    if drawing.is_some() {
+        late.push(format!("OEBPS/{DRAWN_COVER}"));
     }
+    let uid_urn = uid.urn().to_string();
+    let fixes = package::Fixes {
+        lang: &lang,
+        title: &title,
+        uid: &uid_urn,
+        toc_title,
+        dc: &dc,
+        stored: &stored,
+    };
+    let mut pass = package::Pass::start(&raw, &fixes, late)?;
     let (deflated, font_notes) = fonts_deflated.finish()?;
     warnings.extend(font_notes);
-    let uid_urn = uid.urn().to_string();
-    Ok(package::finish(
-        &raw,
-        &package::Fixes {
-            lang: &lang,
-            title: &title,
-            uid: &uid_urn,
-            toc_title,
-            dc: &dc,
-            stored: &stored,
-            deflated: &deflated,
-        },
-    )?)
+    pass.add_deflated(&deflated)?;
+    if let Some(drawing) = drawing {
+        // Nothing comes if drawing failed (the error comes from `finish`), and without a
+        // thread of its own the job only runs in `finish`, so there is nothing to wait for.
+        if drawing.on_thread()
+            && let Ok(drawn) = shared.recv()
+        {
+            drawn.help();
+        }
+        let png = drawing.finish()?.png()?;
+        pass.add_stored(&format!("OEBPS/{DRAWN_COVER}"), &png)?;
+    }
+    Ok(pass.end()?)
 }
 
 /// Footnote label → (number, file holding the note).

@@ -7,6 +7,7 @@
 
 use std::io::{Cursor, Read, Write};
 
+use zip::result::ZipError;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
@@ -27,9 +28,6 @@ pub struct Fixes<'a> {
     /// Entries (full archive path, bytes) that epub-builder was given empty: their bytes go
     /// in here, stored. For already-compressed images, which deflating only slows down.
     pub stored: &'a [(String, &'a [u8])],
-    /// An archive (from [`deflate_apart`]) whose entries replace the placeholders of the
-    /// same name, copied in compressed; empty for none.
-    pub deflated: &'a [u8],
 }
 
 /// Deflate level for [`deflate_apart`]'s entries (the fonts). zlib-rs's level 2 costs two
@@ -37,9 +35,10 @@ pub struct Fixes<'a> {
 /// EB Garamond: 11.2 KB against 10.8 KB).
 const APART_LEVEL: i64 = 2;
 
-/// Deflates `entries` (archive path, bytes) into an archive of their own, as `finish`
-/// would, so that the work can run beside the rest of the book and `finish` copy them in.
-pub fn deflate_apart(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>, zip::result::ZipError> {
+/// Deflates `entries` (archive path, bytes) into an archive of their own, as the finishing pass
+/// would, so that the work can run beside the rest of the book and [`Pass::add_deflated`]
+/// copy them in.
+pub fn deflate_apart(entries: &[(String, Vec<u8>)]) -> Result<Vec<u8>, ZipError> {
     let mut out = ZipWriter::new(Cursor::new(Vec::new()));
     for (name, data) in entries {
         let options =
@@ -63,64 +62,110 @@ fn stamp() -> DateTime {
     DateTime::default()
 }
 
-/// Rewrites the archive `epub` with the fixes applied.
-///
-/// Entries that need no change and are already compressed the way the output wants them
-/// are copied as they are, compressed bytes and all: inflating and deflating the book's text
-/// a second time was most of this pass's cost.
-pub fn finish(epub: &[u8], fixes: &Fixes) -> Result<Vec<u8>, zip::result::ZipError> {
-    let mut archive = ZipArchive::new(Cursor::new(epub))?;
-    // mimetype must be the first entry; everything else keeps its order.
-    let mut order: Vec<usize> = (0..archive.len()).collect();
-    order.sort_by_key(|&i| archive.name_for_index(i) != Some("mimetype"));
+/// The finishing pass, begun before the side jobs are done: [`Pass::start`] rewrites every
+/// entry whose bytes are at hand, the late ones (fonts, a drawn cover) are added as their
+/// jobs finish, and [`Pass::end`] closes the archive. Late entries go last: only
+/// `mimetype` has a place in an EPUB's order, and the rest of the pass then overlaps
+/// the drawing instead of waiting for it.
+pub struct Pass {
+    out: ZipWriter<Cursor<Vec<u8>>>,
+    /// Late entries not added yet.
+    late: Vec<String>,
+}
 
-    let mut deflated = match fixes.deflated {
-        [] => None,
-        bytes => Some(ZipArchive::new(Cursor::new(bytes))?),
-    };
-    let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(epub.len() + 4096)));
-    for i in order {
-        let name = archive.name_for_index(i).unwrap_or_default().to_string();
-        let method = if name == "mimetype" || is_compressed_already(&name) {
-            CompressionMethod::Stored
-        } else {
-            CompressionMethod::Deflated
-        };
-        let rewrite = matches!(
-            name.as_str(),
-            "OEBPS/content.opf" | "OEBPS/nav.xhtml" | "OEBPS/toc.ncx"
-        );
-        if let Some((_, data)) = fixes.stored.iter().find(|(n, _)| *n == name) {
-            out.start_file(name, entry_options(CompressionMethod::Stored))?;
-            out.write_all(data)?;
-            continue;
+impl Pass {
+    /// Rewrites the archive `epub` with the fixes applied, leaving out the placeholders
+    /// named in `late`, whose bytes come through [`Pass::add_deflated`] or
+    /// [`Pass::add_stored`].
+    ///
+    /// Entries that need no change and are already compressed the way the output wants
+    /// them are copied as they are, compressed bytes and all: inflating and deflating the
+    /// book's text a second time was most of this pass's cost.
+    pub fn start(epub: &[u8], fixes: &Fixes, late: Vec<String>) -> Result<Pass, ZipError> {
+        let mut archive = ZipArchive::new(Cursor::new(epub))?;
+        // mimetype must be the first entry; everything else keeps its order.
+        let mut order: Vec<usize> = (0..archive.len()).collect();
+        order.sort_by_key(|&i| archive.name_for_index(i) != Some("mimetype"));
+
+        let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(epub.len() + 4096)));
+        for i in order {
+            let name = archive.name_for_index(i).unwrap_or_default().to_string();
+            if late.contains(&name) {
+                continue;
+            }
+            let method = if name == "mimetype" || is_compressed_already(&name) {
+                CompressionMethod::Stored
+            } else {
+                CompressionMethod::Deflated
+            };
+            let rewrite = matches!(
+                name.as_str(),
+                "OEBPS/content.opf" | "OEBPS/nav.xhtml" | "OEBPS/toc.ncx"
+            );
+            if let Some((_, data)) = fixes.stored.iter().find(|(n, _)| *n == name) {
+                out.start_file(name, entry_options(CompressionMethod::Stored))?;
+                out.write_all(data)?;
+                continue;
+            }
+            let raw = archive.by_index_raw(i)?;
+            if !rewrite && raw.compression() == method {
+                out.raw_copy_file_touch(raw, stamp(), Some(0o644))?;
+                continue;
+            }
+            drop(raw);
+            let mut f = archive.by_index(i)?;
+            let mut data = Vec::with_capacity(f.size() as usize);
+            f.read_to_end(&mut data)?;
+            drop(f);
+            let data = match name.as_str() {
+                "OEBPS/content.opf" => fix_opf(&String::from_utf8_lossy(&data), fixes).into_bytes(),
+                "OEBPS/nav.xhtml" => fix_nav(&String::from_utf8_lossy(&data), fixes).into_bytes(),
+                "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
+                _ => data,
+            };
+            out.start_file(name, entry_options(method))?;
+            out.write_all(&data)?;
         }
-        if let Some(apart) = deflated.as_mut()
-            && let Some(j) = apart.index_for_name(&name)
-        {
-            out.raw_copy_file_touch(apart.by_index_raw(j)?, stamp(), Some(0o644))?;
-            continue;
-        }
-        let raw = archive.by_index_raw(i)?;
-        if !rewrite && raw.compression() == method {
-            out.raw_copy_file_touch(raw, stamp(), Some(0o644))?;
-            continue;
-        }
-        drop(raw);
-        let mut f = archive.by_index(i)?;
-        let mut data = Vec::with_capacity(f.size() as usize);
-        f.read_to_end(&mut data)?;
-        drop(f);
-        let data = match name.as_str() {
-            "OEBPS/content.opf" => fix_opf(&String::from_utf8_lossy(&data), fixes).into_bytes(),
-            "OEBPS/nav.xhtml" => fix_nav(&String::from_utf8_lossy(&data), fixes).into_bytes(),
-            "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
-            _ => data,
-        };
-        out.start_file(name, entry_options(method))?;
-        out.write_all(&data)?;
+        Ok(Pass { out, late })
     }
-    Ok(out.finish()?.into_inner())
+
+    /// Copies in, compressed as they are, the late entries of `archive` (made by
+    /// [`deflate_apart`]).
+    pub fn add_deflated(&mut self, archive: &[u8]) -> Result<(), ZipError> {
+        let mut apart = ZipArchive::new(Cursor::new(archive))?;
+        for j in 0..apart.len() {
+            let entry = apart.by_index_raw(j)?;
+            if self.take(entry.name()) {
+                self.out.raw_copy_file_touch(entry, stamp(), Some(0o644))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the late entry `name`, stored: for images, which are compressed already.
+    pub fn add_stored(&mut self, name: &str, data: &[u8]) -> Result<(), ZipError> {
+        if self.take(name) {
+            self.out
+                .start_file(name, entry_options(CompressionMethod::Stored))?;
+            self.out.write_all(data)?;
+        }
+        Ok(())
+    }
+
+    /// Whether `name` is a late entry still to add, and if so marks it added.
+    fn take(&mut self, name: &str) -> bool {
+        let at = self.late.iter().position(|n| n == name);
+        at.map(|i| self.late.swap_remove(i)).is_some()
+    }
+
+    /// The finished archive; an error if a late entry never came, since the package
+    /// document lists it.
+    pub fn end(self) -> Result<Vec<u8>, ZipError> {
+        if !self.late.is_empty() {
+            return Err(ZipError::FileNotFound);
+        }
+        Ok(self.out.finish()?.into_inner())
+    }
 }
 
 /// Whether an entry is an image format that is compressed already (stored, not deflated).
@@ -191,4 +236,95 @@ fn fix_ncx(ncx: &str, fixes: &Fixes) -> String {
         &format!("<docTitle>\n    <text>{}</text>", escape(fixes.title)),
         1,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An archive of `entries` (name, bytes), deflated, as epub-builder would leave it.
+    fn archive(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = ZipWriter::new(Cursor::new(Vec::new()));
+        for (name, data) in entries {
+            out.start_file(*name, SimpleFileOptions::default())
+                .expect("start");
+            out.write_all(data).expect("write");
+        }
+        out.finish().expect("finish").into_inner()
+    }
+
+    fn names_and_bytes(zip: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut a = ZipArchive::new(Cursor::new(zip)).expect("archive");
+        (0..a.len())
+            .map(|i| {
+                let mut f = a.by_index(i).expect("entry");
+                let mut data = Vec::new();
+                f.read_to_end(&mut data).expect("read");
+                (f.name().to_string(), data)
+            })
+            .collect()
+    }
+
+    fn fixes() -> Fixes<'static> {
+        Fixes {
+            lang: "en",
+            title: "T",
+            uid: "urn:uuid:0",
+            toc_title: "Contents",
+            dc: &[],
+            stored: &[],
+        }
+    }
+
+    #[test]
+    fn late_entries_replace_their_placeholders_at_the_end() {
+        let book = archive(&[
+            ("OEBPS/fonts/a.ttf", b""),
+            ("OEBPS/text.xhtml", b"<p>text</p>"),
+            ("mimetype", b"application/epub+zip"),
+            ("OEBPS/images/cover.png", b""),
+        ]);
+        let late = vec![
+            "OEBPS/fonts/a.ttf".to_string(),
+            "OEBPS/images/cover.png".to_string(),
+        ];
+        let mut pass = Pass::start(&book, &fixes(), late).expect("start");
+        let fonts =
+            deflate_apart(&[("OEBPS/fonts/a.ttf".into(), b"font bytes".to_vec())]).expect("fonts");
+        pass.add_deflated(&fonts).expect("fonts in");
+        pass.add_stored("OEBPS/images/cover.png", b"png bytes")
+            .expect("cover in");
+        let done = pass.end().expect("end");
+        let entries = names_and_bytes(&done);
+        let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "mimetype",
+                "OEBPS/text.xhtml",
+                "OEBPS/fonts/a.ttf",
+                "OEBPS/images/cover.png"
+            ]
+        );
+        assert_eq!(entries[2].1, b"font bytes");
+        assert_eq!(entries[3].1, b"png bytes");
+        let mut a = ZipArchive::new(Cursor::new(&done[..])).expect("archive");
+        let cover = a.by_name("OEBPS/images/cover.png").expect("cover");
+        assert_eq!(cover.compression(), CompressionMethod::Stored);
+    }
+
+    #[test]
+    fn a_late_entry_that_never_comes_is_an_error() {
+        let book = archive(&[("mimetype", b"application/epub+zip"), ("OEBPS/a.png", b"")]);
+        let pass = Pass::start(&book, &fixes(), vec!["OEBPS/a.png".into()]).expect("start");
+        assert!(pass.end().is_err());
+        // Entries that were not announced as late are not taken in.
+        let mut pass = Pass::start(&book, &fixes(), Vec::new()).expect("start");
+        pass.add_stored("OEBPS/b.png", b"x").expect("ignored");
+        let names: Vec<String> = names_and_bytes(&pass.end().expect("end"))
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["mimetype", "OEBPS/a.png"]);
+    }
 }
