@@ -932,21 +932,33 @@ mod tests {
         row
     }
 
+    /// A random image up to `max_width` wide and `min_height` plus up to `spread` rows
+    /// high, one row in `blank_in` blank, runs up to `max_runs` long: (width, palette, rows).
+    fn random_image(
+        rng: &mut XorShift,
+        max_width: u64,
+        (min_height, spread): (u64, u64),
+        blank_in: u64,
+        max_runs: u64,
+    ) -> (u32, Vec<[u8; 3]>, Vec<Vec<u8>>) {
+        let width = 1 + rng.below(max_width) as u32;
+        let height = min_height + rng.below(spread);
+        let colours = 1 + rng.below(256);
+        let max_run = 1 + rng.below(max_runs);
+        let rows = (0..height)
+            .map(|_| match rng.below(blank_in) {
+                0 => vec![0; width as usize],
+                _ => random_row(rng, width as usize, colours, max_run),
+            })
+            .collect();
+        (width, palette(colours as usize), rows)
+    }
+
     #[test]
     fn random_small_images() {
         let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
         for _ in 0..300 {
-            let width = 1 + rng.below(40) as u32;
-            let height = 1 + rng.below(20) as usize;
-            let colours = 1 + rng.below(256);
-            let pal = palette(colours as usize);
-            let max_run = 1 + rng.below(30);
-            let rows: Vec<Vec<u8>> = (0..height)
-                .map(|_| match rng.below(4) {
-                    0 => vec![0; width as usize],
-                    _ => random_row(&mut rng, width as usize, colours, max_run),
-                })
-                .collect();
+            let (width, pal, rows) = random_image(&mut rng, 40, (1, 20), 4, 30);
             check(width, &pal, &rows);
         }
     }
@@ -1026,19 +1038,8 @@ mod tests {
     fn bands_coded_apart_join_into_one_image() {
         let mut rng = XorShift(0x2545_F491_4F6C_DD1D);
         for _ in 0..200 {
-            let width = 1 + rng.below(60) as u32;
-            let height = 2 + rng.below(30) as usize;
-            let colours = 1 + rng.below(256);
-            let pal = palette(colours as usize);
-            let rows: Vec<Vec<u8>> = (0..height)
-                .map(|_| match rng.below(3) {
-                    0 => vec![0; width as usize],
-                    _ => {
-                        let max_run = 1 + rng.below(40);
-                        random_row(&mut rng, width as usize, colours, max_run)
-                    }
-                })
-                .collect();
+            let (width, pal, rows) = random_image(&mut rng, 60, (2, 30), 3, 40);
+            let height = rows.len();
             // Bands are not empty: cuts inside the image, each once.
             let mut cuts: Vec<u32> = (0..rng.below(4))
                 .map(|_| 1 + rng.below(height as u64 - 1) as u32)
