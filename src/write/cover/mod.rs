@@ -11,7 +11,7 @@ mod raster;
 mod text;
 
 use std::ops::Range;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use body::layout_body;
@@ -106,7 +106,8 @@ pub fn render_cover_png(spec: &CoverSpec) -> Result<Vec<u8>, CoverError> {
 pub struct DrawnCover {
     canvas: Canvas,
     bands: [Range<u32>; 2],
-    claimed: [AtomicBool; 2],
+    /// The first band no thread has claimed yet.
+    next: AtomicUsize,
     parts: [Mutex<Option<Result<Part, CoverError>>>; 2],
 }
 
@@ -118,18 +119,18 @@ impl DrawnCover {
         Ok(DrawnCover {
             canvas,
             bands: [0..middle, middle..COVER_HEIGHT],
-            claimed: [AtomicBool::new(false), AtomicBool::new(false)],
+            next: AtomicUsize::new(0),
             parts: [Mutex::new(None), Mutex::new(None)],
         })
     }
 
     /// Codes the bands no thread has claimed yet.
     pub fn help(&self) {
-        for (i, band) in self.bands.iter().enumerate() {
-            if !self.claimed[i].swap(true, Ordering::AcqRel) {
-                let part = self.canvas.encode_band(band.clone());
-                *self.parts[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(part);
-            }
+        loop {
+            let i = self.next.fetch_add(1, Ordering::AcqRel);
+            let Some(band) = self.bands.get(i) else { break };
+            let part = self.canvas.encode_band(band.clone());
+            *self.parts[i].lock().unwrap_or_else(PoisonError::into_inner) = Some(part);
         }
     }
 

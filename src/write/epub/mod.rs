@@ -426,9 +426,10 @@ fn write_in<'scope, 'env>(
     b.generate(&mut raw)?;
     // The side jobs' entries are added last, as each job finishes; the rest of the pass
     // runs meanwhile.
+    let cover_entry = format!("OEBPS/{DRAWN_COVER}");
     let mut late: Vec<String> = faces.iter().map(|f| format!("OEBPS/{}", f.href)).collect();
     if drawing.is_some() {
-        late.push(format!("OEBPS/{DRAWN_COVER}"));
+        late.push(cover_entry.clone());
     }
     let uid_urn = uid.urn().to_string();
     let fixes = package::Fixes {
@@ -452,7 +453,7 @@ fn write_in<'scope, 'env>(
             drawn.help();
         }
         let png = drawing.finish()?.png()?;
-        pass.add_stored(&format!("OEBPS/{DRAWN_COVER}"), &png)?;
+        pass.add_stored(&cover_entry, &png)?;
     }
     Ok(pass.end()?)
 }
