@@ -247,7 +247,7 @@ fn header_charset_gzip_and_relative_image() {
 
 #[test]
 fn images_are_downscaled_deduplicated_grayscaled_and_reproducible() {
-    let big = png(2000, 1000, 1);
+    let big = png(4000, 2000, 1);
     let page = article(
         "Images",
         "<p><img src=\"/a.png\" alt=\"first\"></p><p><img src=\"/copy-of-a.png\" alt=\"same\"></p>\

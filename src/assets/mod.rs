@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::fetch::Fetcher;
@@ -57,6 +58,9 @@ pub struct ImageOptions<'a> {
 }
 
 /// The images of one document, keyed by `src` as written; identical files are stored once.
+/// An image reference (`src`, alt text) and what has come of it so far.
+type Pending<'d, T> = (&'d str, &'d str, Result<T, String>);
+
 #[derive(Debug, Default)]
 pub struct Assets {
     by_src: HashMap<String, usize>,
@@ -78,8 +82,8 @@ impl Assets {
 
     /// Loads every image of `doc` with `opts`: remote images fetched (in parallel, results
     /// kept in document order), then checked, downscaled and converted as asked.
-    pub fn load_with(
-        doc: &Document,
+    pub fn load_with<'d>(
+        doc: &'d Document,
         base: Option<&Path>,
         origin: &str,
         opts: &ImageOptions,
@@ -115,21 +119,49 @@ impl Assets {
                 .collect(),
             None => HashMap::new(),
         };
+        let sourced: Vec<Pending<Vec<u8>>> = images
+            .into_iter()
+            .map(|(src, alt)| {
+                let bytes = match remote_url(src) {
+                    Some(url) if opts.fetcher.is_some() => fetched
+                        .remove(&url)
+                        .unwrap_or_else(|| Err("could not be fetched".into())),
+                    Some(_) => Err("is remote and network access is off (--offline)".into()),
+                    None if opts.no_local_files && !src.trim().starts_with("data:") => {
+                        Err("is a local file, which a page from the web may not use".into())
+                    }
+                    None => read_source(src, base, &roots, &opts.limits),
+                };
+                (src, alt, bytes)
+            })
+            .collect();
+        let limits = &opts.limits;
+        let (max_side, grayscale) = (opts.max_side, opts.grayscale);
+        let identified: Vec<Pending<Asset>> = sourced
+            .into_iter()
+            .map(|(src, alt, bytes)| (src, alt, bytes.and_then(|b| identify(b, limits))))
+            .collect();
+        let adjust = |(src, alt, asset): Pending<'d, Asset>| {
+            let asset = asset.and_then(|a| process::adjust(a, max_side, grayscale));
+            (src, alt, asset)
+        };
+        // Decoding, downscaling and re-encoding a large photo takes tens of milliseconds,
+        // so two or more such images are prepared on all cores (in document order still);
+        // for fewer, starting the thread pool would cost more than it saves.
+        let heavy = identified
+            .iter()
+            .filter(|(_, _, a)| {
+                a.as_ref()
+                    .is_ok_and(|a| process::needs_work(a, max_side, grayscale))
+            })
+            .count();
+        let prepared: Vec<Pending<Asset>> = if heavy > 1 {
+            identified.into_par_iter().map(adjust).collect()
+        } else {
+            identified.into_iter().map(adjust).collect()
+        };
         let mut assets = Assets::default();
-        for (src, alt) in images {
-            let bytes = match remote_url(src) {
-                Some(url) if opts.fetcher.is_some() => fetched
-                    .remove(&url)
-                    .unwrap_or_else(|| Err("could not be fetched".into())),
-                Some(_) => Err("is remote and network access is off (--offline)".into()),
-                None if opts.no_local_files && !src.trim().starts_with("data:") => {
-                    Err("is a local file, which a page from the web may not use".into())
-                }
-                None => read_source(src, base, &roots, &opts.limits),
-            };
-            let asset = bytes
-                .and_then(|b| identify(b, &opts.limits))
-                .and_then(|a| process::adjust(a, opts.max_side, opts.grayscale));
+        for (src, alt, asset) in prepared {
             match asset {
                 Ok(asset) => {
                     assets.insert(src, asset);

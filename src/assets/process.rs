@@ -7,8 +7,8 @@
 
 use std::io::Cursor;
 
+use fast_image_resize::{FilterType as ResizeFilter, ResizeAlg, ResizeOptions, Resizer};
 use image::codecs::jpeg::JpegEncoder;
-use image::imageops::FilterType;
 use image::{DynamicImage, ImageFormat};
 
 use super::Asset;
@@ -22,6 +22,11 @@ pub const MAX_PIXELS: u64 = 100_000_000;
 pub const EPUB_MAX_SIDE: u32 = 1600;
 /// Longest side of images in PDFs: about 300 dpi across a wide text column.
 pub const PDF_MAX_SIDE: u32 = 2400;
+/// How far over the longest side an image may be and still keep its bytes, as a ratio
+/// (3/2). A mild downscale costs a decode and a re-encode, softens the picture and
+/// rarely saves bytes: a photo already compressed for the web came out larger re-encoded
+/// at 91% of its width, and a diagram resampled into true colour three times larger.
+const TOLERANCE: (u64, u64) = (3, 2);
 /// Quality of re-encoded JPEGs.
 const JPEG_QUALITY: u8 = 85;
 /// Memory a decoder may allocate.
@@ -50,24 +55,39 @@ pub fn check_dimensions(width: u32, height: u32, limits: &Limits) -> Result<(), 
     Ok(())
 }
 
+/// Whether [`adjust`] would decode the asset: it is over `max_side` or grayscale is
+/// asked for. Everything else keeps its bytes for free.
+pub fn needs_work(asset: &Asset, max_side: Option<u32>, grayscale: bool) -> bool {
+    asset.media_type != "image/svg+xml" && (grayscale || target(asset, max_side).is_some())
+}
+
+/// The size to downscale `asset` to: `max_side` on its longest side, if that is over
+/// [`TOLERANCE`] times `max_side`.
+fn target(asset: &Asset, max_side: Option<u32>) -> Option<(u32, u32)> {
+    let long = u64::from(asset.width.max(asset.height));
+    max_side
+        .filter(|&m| m > 0 && long * TOLERANCE.1 > u64::from(m) * TOLERANCE.0)
+        .map(|m| scaled(asset.width, asset.height, m))
+}
+
 /// The asset downscaled so its longest side is at most `max_side`, and/or in grayscale;
 /// unchanged (same bytes) when neither applies. SVG is passed through.
+///
+/// Images at most [`TOLERANCE`] times over `max_side` keep their bytes; past that, a
+/// downscaled copy that comes out larger than the original is still dropped for it while
+/// the original is at most twice `max_side` (resampling turns a flat, few-colour diagram
+/// into true colour), as the extra pixels then cost less than the extra bytes.
 pub fn adjust(asset: Asset, max_side: Option<u32>, grayscale: bool) -> Result<Asset, String> {
-    if asset.media_type == "image/svg+xml" {
+    if !needs_work(&asset, max_side, grayscale) {
         return Ok(asset);
     }
-    let target = max_side
-        .filter(|m| *m > 0 && asset.width.max(asset.height) > *m)
-        .map(|m| scaled(asset.width, asset.height, m));
-    if target.is_none() && !grayscale {
-        return Ok(asset);
-    }
+    let target = target(&asset, max_side);
     let mut img = decode(&asset)?;
     if target.is_none() && is_gray(&img) {
         return Ok(asset);
     }
     if let Some((w, h)) = target {
-        img = img.resize_exact(w, h, FilterType::CatmullRom);
+        img = downscale(img, w, h)?;
     }
     if grayscale {
         img = if img.color().has_alpha() {
@@ -76,11 +96,51 @@ pub fn adjust(asset: Asset, max_side: Option<u32>, grayscale: bool) -> Result<As
             DynamicImage::ImageLuma8(img.to_luma8())
         };
     }
-    if asset.media_type == "image/jpeg" {
+    let adjusted = if asset.media_type == "image/jpeg" {
         encode_jpeg(&img)
     } else {
         encode_png(&img)
-    }
+    }?;
+    Ok(if keep_original(&asset, &adjusted, max_side, grayscale) {
+        asset
+    } else {
+        adjusted
+    })
+}
+
+/// Whether `original` beats its downscaled copy `adjusted`: not smaller in bytes, and the
+/// original at most twice `max_side`. A grayscale copy is what was asked for, so it wins.
+fn keep_original(
+    original: &Asset,
+    adjusted: &Asset,
+    max_side: Option<u32>,
+    grayscale: bool,
+) -> bool {
+    let near = max_side.is_some_and(|m| original.width.max(original.height) <= m.saturating_mul(2));
+    !grayscale && near && adjusted.data.len() >= original.data.len()
+}
+
+/// `img` resampled to `w`×`h` with a Catmull-Rom filter, alpha premultiplied so that
+/// transparent surroundings do not darken edges. Deeper images become 8 bits per channel
+/// first: readers show no more, and fast_image_resize gives the same bytes on every
+/// CPU for 8-bit pixels, which keeps output byte-identical across machines.
+fn downscale(img: DynamicImage, w: u32, h: u32) -> Result<DynamicImage, String> {
+    let img = match img {
+        DynamicImage::ImageLuma8(_)
+        | DynamicImage::ImageLumaA8(_)
+        | DynamicImage::ImageRgb8(_)
+        | DynamicImage::ImageRgba8(_) => img,
+        DynamicImage::ImageLuma16(_) => DynamicImage::ImageLuma8(img.to_luma8()),
+        DynamicImage::ImageLumaA16(_) => DynamicImage::ImageLumaA8(img.to_luma_alpha8()),
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.to_rgba8()),
+        other => DynamicImage::ImageRgb8(other.to_rgb8()),
+    };
+    let mut out = DynamicImage::new(w, h, img.color());
+    let options = ResizeOptions::new().resize_alg(ResizeAlg::Convolution(ResizeFilter::CatmullRom));
+    Resizer::new()
+        .resize(&img, &mut out, &options)
+        .map_err(|e| format!("cannot be downscaled ({e})"))?;
+    Ok(out)
 }
 
 /// The asset re-encoded as PNG (for formats e-readers lack, such as WebP).
@@ -188,11 +248,91 @@ mod tests {
 
     #[test]
     fn large_images_are_downscaled_in_their_format() {
-        let b = adjust(png(2000, 1000), Some(1600), false).expect("adjust");
+        let b = adjust(png(4000, 2000), Some(1600), false).expect("adjust");
         assert_eq!((b.media_type, b.width, b.height), ("image/png", 1600, 800));
+        let decoded = image::load_from_memory(&b.data).expect("decode");
+        assert_eq!((decoded.width(), decoded.height()), (1600, 800));
         let j = adjust(jpeg(1000, 3000), Some(1600), false).expect("adjust");
         assert_eq!((j.media_type, j.width, j.height), ("image/jpeg", 533, 1600));
         assert!(image::load_from_memory(&j.data).is_ok());
+    }
+
+    #[test]
+    fn images_a_little_over_keep_their_bytes() {
+        let a = png(2400, 1000);
+        assert!(!needs_work(&a, Some(1600), false));
+        assert_eq!(
+            adjust(a.clone(), Some(1600), false).expect("adjust").data,
+            a.data
+        );
+        assert!(needs_work(&png(2401, 1000), Some(1600), false));
+        assert!(needs_work(&a, Some(1600), true), "grayscale still applies");
+    }
+
+    #[test]
+    fn a_downscaled_copy_larger_than_the_original_is_dropped() {
+        let sized = |w: u32, bytes: usize| Asset {
+            data: vec![0; bytes],
+            media_type: "image/png",
+            ext: "png",
+            width: w,
+            height: 100,
+        };
+        // Resampling made a few-colour diagram three times larger: keep the original.
+        assert!(keep_original(
+            &sized(2754, 68_000),
+            &sized(1600, 229_000),
+            Some(1600),
+            false
+        ));
+        assert!(!keep_original(
+            &sized(2754, 229_000),
+            &sized(1600, 68_000),
+            Some(1600),
+            false
+        ));
+        // Past twice the side, the smaller picture wins even at more bytes.
+        assert!(!keep_original(
+            &sized(3201, 68_000),
+            &sized(1600, 229_000),
+            Some(1600),
+            false
+        ));
+        // Grayscale was asked for.
+        assert!(!keep_original(
+            &sized(2754, 68_000),
+            &sized(1600, 229_000),
+            Some(1600),
+            true
+        ));
+    }
+
+    #[test]
+    fn downscaling_keeps_transparent_edges_clean() {
+        // A red square on transparent black: premultiplied resampling keeps the edge red
+        // instead of darkening it towards the black of the transparent pixels.
+        let img = image::RgbaImage::from_fn(400, 400, |x, y| {
+            if (100..300).contains(&x) && (100..300).contains(&y) {
+                image::Rgba([255, 0, 0, 255])
+            } else {
+                image::Rgba([0, 0, 0, 0])
+            }
+        });
+        let out = downscale(DynamicImage::ImageRgba8(img), 130, 130).expect("downscale");
+        let rgba = out.to_rgba8();
+        for p in rgba.pixels().filter(|p| p[3] > 16) {
+            assert!(p[0] > 240 && p[1] < 10, "edge pixel {p:?}");
+        }
+    }
+
+    #[test]
+    fn deep_images_are_downscaled_to_eight_bits() {
+        let img = image::ImageBuffer::<image::Rgb<u16>, _>::from_fn(300, 200, |x, _| {
+            image::Rgb([(x * 200) as u16, 1000, 65535])
+        });
+        let out = downscale(DynamicImage::ImageRgb16(img), 150, 100).expect("downscale");
+        assert_eq!(out.color(), image::ColorType::Rgb8);
+        assert_eq!((out.width(), out.height()), (150, 100));
     }
 
     #[test]
