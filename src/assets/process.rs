@@ -8,8 +8,8 @@
 use std::io::Cursor;
 
 use fast_image_resize::{FilterType as ResizeFilter, ResizeAlg, ResizeOptions, Resizer};
-use image::codecs::jpeg::JpegEncoder;
 use image::{DynamicImage, ImageFormat};
+use jpeg_encoder::{ColorType as JpegColor, Encoder};
 
 use super::Asset;
 use crate::limits::Limits;
@@ -197,12 +197,21 @@ fn encode_png(img: &DynamicImage) -> Result<Asset, String> {
 }
 
 fn encode_jpeg(img: &DynamicImage) -> Result<Asset, String> {
+    let too_large = || {
+        format!(
+            "is too large to re-encode as JPEG ({}×{})",
+            img.width(),
+            img.height()
+        )
+    };
+    let width = u16::try_from(img.width()).map_err(|_| too_large())?;
+    let height = u16::try_from(img.height()).map_err(|_| too_large())?;
     let mut data = Vec::new();
-    let mut enc = JpegEncoder::new_with_quality(&mut data, JPEG_QUALITY);
+    let encoder = Encoder::new(&mut data, JPEG_QUALITY);
     let result = if is_gray(img) {
-        enc.encode_image(&img.to_luma8())
+        encoder.encode(&img.to_luma8(), width, height, JpegColor::Luma)
     } else {
-        enc.encode_image(&img.to_rgb8())
+        encoder.encode(&img.to_rgb8(), width, height, JpegColor::Rgb)
     };
     result.map_err(|e| format!("cannot be re-encoded as JPEG ({e})"))?;
     Ok(Asset {
