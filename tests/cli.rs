@@ -44,7 +44,12 @@ fn convert(input: &Path, out: &Path) -> std::process::Output {
 fn samples_convert_to_valid_epubs() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut outs = Vec::new();
-    for name in ["tide-clock.md", "harbour-news.txt", "field-guide.md"] {
+    for name in [
+        "tide-clock.md",
+        "harbour-news.txt",
+        "night-trains.txt",
+        "field-guide.md",
+    ] {
         let out = dir.path().join(format!("{name}.epub"));
         let r = convert(&sample(name), &out);
         assert!(
