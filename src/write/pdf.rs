@@ -6,8 +6,10 @@
 //!   tag derived from a hash and a ToUnicode CMap built from the layout's cluster text, so
 //!   ligatures copy as letters; where one glyph stands for different text in different
 //!   places, the odd occurrences carry an `/ActualText` span;
-//! - JPEG images go in unchanged (DCTDecode); other formats are decoded and stored losslessly
-//!   (Flate) with alpha as an `/SMask`; each asset becomes one XObject whatever its uses;
+//! - JPEG images go in unchanged (DCTDecode), and so do the compressed pixels of PNGs
+//!   without transparency (Flate with PNG predictors, palettes as `/Indexed`); other images
+//!   are decoded and stored losslessly (Flate) with alpha as an `/SMask`; each asset becomes
+//!   one XObject whatever its uses;
 //! - links to named destinations, the nested outline, catalog entries and metadata;
 //! - objects are renumbered and the trailer `/ID` is a hash of the file, so the same input
 //!   gives the same bytes in any process (printpdf's ids come from a process-wide counter).
@@ -1033,7 +1035,12 @@ fn prepare_image(asset: &Asset) -> Result<(Stream, Option<Stream>), String> {
             }
             image::ImageFormat::Jpeg
         }
-        "image/png" => image::ImageFormat::Png,
+        "image/png" => {
+            if let Some(stream) = png_passthrough(&asset.data) {
+                return Ok((stream, None));
+            }
+            image::ImageFormat::Png
+        }
         "image/gif" => image::ImageFormat::Gif,
         other => return Err(format!("is {other}, which the PDF writer cannot draw")),
     };
@@ -1079,6 +1086,138 @@ fn split_alpha<const N: usize>(pixels: &[u8]) -> (Vec<u8>, Option<Vec<u8>>) {
     let opaque = pixels.chunks_exact(N).all(|p| p[N - 1] == 255);
     let alpha = (!opaque).then(|| pixels.chunks_exact(N).map(|p| p[N - 1]).collect());
     (colour, alpha)
+}
+
+/// PNG data as a FlateDecode stream with PNG predictors, its compressed pixels unchanged,
+/// when a PDF reader can take them as they are: not interlaced, and no transparency (an
+/// alpha channel or a `tRNS` chunk would need a separate soft mask). Grey, RGB and
+/// palette images qualify, at any bit depth PNG allows them. Decoding, splitting and
+/// compressing again cost most of the time of a PDF with a few screenshots. The data is
+/// inflated once to check it: damaged data gives `None`, and the caller's decoder says why.
+fn png_passthrough(data: &[u8]) -> Option<Stream> {
+    let png = png_parts(data)?;
+    let (colors, space): (u8, Object) = match (png.color_type, png.depth) {
+        (0, 1 | 2 | 4 | 8 | 16) => (1, Object::Name(b"DeviceGray".to_vec())),
+        (2, 8 | 16) => (3, Object::Name(b"DeviceRGB".to_vec())),
+        (3, 1 | 2 | 4 | 8) => {
+            let palette = png.palette?;
+            let entries = palette.len() / 3;
+            if palette.len() % 3 != 0 || !(1..=256).contains(&entries) {
+                return None;
+            }
+            let hival = i64::try_from(entries - 1).ok()?;
+            let indexed = vec![
+                Object::Name(b"Indexed".to_vec()),
+                Object::Name(b"DeviceRGB".to_vec()),
+                hival.into(),
+                Object::String(palette, StringFormat::Hexadecimal),
+            ];
+            (1, Object::Array(indexed))
+        }
+        _ => return None,
+    };
+    if png.interlaced || png.transparency {
+        return None;
+    }
+    let row_bits = u64::from(png.width) * u64::from(colors) * u64::from(png.depth);
+    let expected = (row_bits.div_ceil(8) + 1) * u64::from(png.height);
+    if inflated_len(&png.idat)? != expected {
+        return None;
+    }
+    let mut dict = image_dict(png.width, png.height, "DeviceGray");
+    dict.set("ColorSpace", space);
+    dict.set("BitsPerComponent", i64::from(png.depth));
+    dict.set("Filter", "FlateDecode");
+    dict.set(
+        "DecodeParms",
+        Dictionary::from_iter([
+            ("Predictor", Object::Integer(15)),
+            ("Colors", Object::Integer(i64::from(colors))),
+            ("BitsPerComponent", Object::Integer(i64::from(png.depth))),
+            ("Columns", Object::Integer(i64::from(png.width))),
+        ]),
+    );
+    Some(Stream::new(dict, png.idat).with_compression(false))
+}
+
+/// What [`png_passthrough`] needs from a PNG file.
+struct PngParts {
+    width: u32,
+    height: u32,
+    depth: u8,
+    color_type: u8,
+    interlaced: bool,
+    transparency: bool,
+    palette: Option<Vec<u8>>,
+    /// The `IDAT` chunks' contents, joined: one zlib stream.
+    idat: Vec<u8>,
+}
+
+/// The header, palette and joined image data of a PNG; `None` if the chunk structure or a
+/// checksum is wrong.
+fn png_parts(data: &[u8]) -> Option<PngParts> {
+    let mut rest = data.strip_prefix(b"\x89PNG\r\n\x1a\n")?;
+    let mut header = None;
+    let (mut palette, mut transparency, mut idat) = (None, false, Vec::new());
+    loop {
+        let len = usize::try_from(u32::from_be_bytes(rest.get(..4)?.try_into().ok()?)).ok()?;
+        let kind_and_body = rest.get(4..8 + len)?;
+        let crc = u32::from_be_bytes(rest.get(8 + len..12 + len)?.try_into().ok()?);
+        if crc32fast::hash(kind_and_body) != crc {
+            return None;
+        }
+        let (kind, body) = kind_and_body.split_at(4);
+        match kind {
+            b"IHDR" if body.len() == 13 => {
+                let width = u32::from_be_bytes(body[..4].try_into().ok()?);
+                let height = u32::from_be_bytes(body[4..8].try_into().ok()?);
+                // Compression and filter method 0 are the only ones defined.
+                if body[10] != 0 || body[11] != 0 || width == 0 || height == 0 {
+                    return None;
+                }
+                header = Some((width, height, body[8], body[9], body[12] != 0));
+            }
+            b"PLTE" => palette = Some(body.to_vec()),
+            b"tRNS" => transparency = true,
+            b"IDAT" => idat.extend_from_slice(body),
+            b"IEND" => break,
+            _ => {}
+        }
+        rest = rest.get(12 + len..)?;
+    }
+    let (width, height, depth, color_type, interlaced) = header?;
+    Some(PngParts {
+        width,
+        height,
+        depth,
+        color_type,
+        interlaced,
+        transparency,
+        palette,
+        idat,
+    })
+}
+
+/// How many bytes the zlib stream `data` inflates to; `None` if it is damaged or does not
+/// end. The output goes through a small buffer and is dropped.
+fn inflated_len(data: &[u8]) -> Option<u64> {
+    use flate2::{Decompress, FlushDecompress, Status};
+
+    let mut z = Decompress::new(true);
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let before_in = z.total_in();
+        let before_out = z.total_out();
+        let at = usize::try_from(z.total_in()).ok()?;
+        let status = z
+            .decompress(data.get(at..)?, &mut buf, FlushDecompress::None)
+            .ok()?;
+        match status {
+            Status::StreamEnd => return Some(z.total_out()),
+            _ if z.total_in() == before_in && z.total_out() == before_out => return None,
+            _ => {}
+        }
+    }
 }
 
 /// JPEG data as a DCTDecode stream, unchanged, when a PDF reader can take it as it is:
@@ -1706,10 +1845,58 @@ mod tests {
         out
     }
 
+    /// A 40×30 PNG of `color` at `depth`, from `rows` (packed as PNG packs them).
+    fn png_of(
+        color: png::ColorType,
+        depth: png::BitDepth,
+        palette: Option<&[u8]>,
+        trns: Option<&[u8]>,
+        rows: &[u8],
+    ) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut enc = png::Encoder::new(&mut out, 40, 30);
+        enc.set_color(color);
+        enc.set_depth(depth);
+        if let Some(p) = palette {
+            enc.set_palette(p.to_vec());
+        }
+        if let Some(t) = trns {
+            enc.set_trns(t.to_vec());
+        }
+        let mut w = enc.write_header().expect("PNG header");
+        w.write_image_data(rows).expect("PNG data");
+        w.finish().expect("PNG end");
+        out
+    }
+
+    const PALETTE: [u8; 12] = [255, 255, 255, 200, 30, 30, 30, 30, 200, 20, 20, 20];
+
+    /// A 4-bit palette PNG, one colour per quadrant, which goes into a PDF as it is.
+    fn palette_png() -> Vec<u8> {
+        let rows: Vec<u8> = (0..30u8)
+            .flat_map(|y| (0..20u8).map(move |x| x / 10 + 2 * (y / 15)))
+            .map(|i| (i << 4) | i)
+            .collect();
+        png_of(
+            png::ColorType::Indexed,
+            png::BitDepth::Four,
+            Some(&PALETTE),
+            None,
+            &rows,
+        )
+    }
+
     fn assets() -> Vec<Asset> {
         vec![
             Asset {
                 data: png(),
+                media_type: "image/png",
+                ext: "png",
+                width: 40,
+                height: 30,
+            },
+            Asset {
+                data: palette_png(),
                 media_type: "image/png",
                 ext: "png",
                 width: 40,
@@ -1780,11 +1967,18 @@ mod tests {
                     height: 120.0,
                 },
                 Item::Image {
-                    asset: 1,
+                    asset: 2,
                     x: 220.0,
                     y: 120.0,
                     width: 160.0,
                     height: 120.0,
+                },
+                Item::Image {
+                    asset: 1,
+                    x: 40.0,
+                    y: 250.0,
+                    width: 80.0,
+                    height: 60.0,
                 },
                 run(0, 40.0, 280.0, shape(REGULAR, "Next page")),
                 Item::Link {
@@ -1905,6 +2099,28 @@ mod tests {
                 "qpdf: {out}"
             );
         }
+        // The palette PNG, passed through with its predictors, shows its four colours.
+        let render = dir.path().join("page");
+        let render_arg = render.to_string_lossy().into_owned();
+        if let Some((ok, out)) = run_tool(
+            "pdftoppm",
+            &["-r", "72", "-f", "1", "-l", "1", "-png"],
+            &path,
+            &[&render_arg],
+        ) {
+            assert!(ok, "pdftoppm: {out}");
+            let page = image::open(dir.path().join("page-1.png"))
+                .expect("rendered page")
+                .to_rgb8();
+            for q in 0..4u32 {
+                // The image is 80×60 pt at (40, 250): each source pixel two points wide.
+                let (x, y) = (40 + 2 * (10 + 20 * (q % 2)), 250 + 2 * (7 + 15 * (q / 2)));
+                let got = page.get_pixel(x, y).0;
+                let want = &PALETTE[3 * q as usize..3 * q as usize + 3];
+                let near = got.iter().zip(want).all(|(g, w)| g.abs_diff(*w) <= 8);
+                assert!(near, "quadrant {q}: {got:?}, not {want:?}");
+            }
+        }
         if let Some((ok, out)) = run_tool("pdffonts", &[], &path, &[]) {
             assert!(ok, "pdffonts: {out}");
             let rows: Vec<&str> = out.lines().skip(2).collect();
@@ -1986,6 +2202,78 @@ mod tests {
     }
 
     #[test]
+    fn png_passthrough_takes_only_what_pdf_can_show_as_it_is() {
+        use png::{BitDepth, ColorType};
+        let gray: Vec<u8> = (0..1200).map(|i| (i % 251) as u8).collect();
+        let rgb: Vec<u8> = (0..3600).map(|i| (i % 253) as u8).collect();
+        let wide: Vec<u8> = (0..2400).map(|i| (i % 7) as u8).collect();
+        let depth_of = |s: &Stream| {
+            s.dict
+                .get(b"BitsPerComponent")
+                .and_then(Object::as_i64)
+                .ok()
+        };
+        let colors_of = |s: &Stream| {
+            s.dict
+                .get(b"DecodeParms")
+                .and_then(Object::as_dict)
+                .and_then(|d| d.get(b"Colors"))
+                .and_then(Object::as_i64)
+                .ok()
+        };
+        let g = png_passthrough(&png_of(
+            ColorType::Grayscale,
+            BitDepth::Eight,
+            None,
+            None,
+            &gray,
+        ))
+        .expect("grey");
+        assert_eq!((depth_of(&g), colors_of(&g)), (Some(8), Some(1)));
+        let c = png_passthrough(&png_of(ColorType::Rgb, BitDepth::Eight, None, None, &rgb))
+            .expect("RGB");
+        assert_eq!((depth_of(&c), colors_of(&c)), (Some(8), Some(3)));
+        let d = png_passthrough(&png_of(
+            ColorType::Grayscale,
+            BitDepth::Sixteen,
+            None,
+            None,
+            &wide,
+        ))
+        .expect("16-bit grey");
+        assert_eq!(depth_of(&d), Some(16));
+        assert!(png_passthrough(&palette_png()).is_some());
+
+        // Transparency needs a soft mask: decoded instead.
+        assert!(png_passthrough(&png()).is_none(), "RGBA");
+        let rows = vec![0x01u8; 600];
+        let with_trns = png_of(
+            ColorType::Indexed,
+            BitDepth::Four,
+            Some(&PALETTE),
+            Some(&[255, 0]),
+            &rows,
+        );
+        assert!(png_passthrough(&with_trns).is_none(), "tRNS");
+        // Interlaced: the header's last byte set, its checksum mended.
+        let mut interlaced = png_of(ColorType::Grayscale, BitDepth::Eight, None, None, &gray);
+        interlaced[28] = 1;
+        let crc = crc32fast::hash(&interlaced[12..29]).to_be_bytes();
+        interlaced[29..33].copy_from_slice(&crc);
+        assert!(png_parts(&interlaced).is_some_and(|p| p.interlaced));
+        assert!(png_passthrough(&interlaced).is_none(), "interlaced");
+        // Damaged: a wrong checksum, or data that does not inflate to the image's size.
+        let mut bad_crc = palette_png();
+        let last = bad_crc.len() - 20;
+        bad_crc[last] ^= 0xff;
+        assert!(png_passthrough(&bad_crc).is_none(), "checksum");
+        let short = png_of(ColorType::Grayscale, BitDepth::Eight, None, None, &gray);
+        let parts = png_parts(&short).expect("parts");
+        assert_eq!(inflated_len(&parts.idat), Some(30 * 41));
+        assert_eq!(inflated_len(&parts.idat[..parts.idat.len() / 2]), None);
+    }
+
+    #[test]
     fn structure_is_as_designed() {
         let bytes = write_sample(&mut Vec::new());
         let text = String::from_utf8_lossy(&bytes);
@@ -2001,13 +2289,35 @@ mod tests {
             .filter_map(|o| o.as_stream().ok())
             .filter(|s| s.dict.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Image"))
             .collect();
-        assert_eq!(images.len(), 3);
+        assert_eq!(images.len(), 4);
         let jpeg_data = jpeg();
         assert!(
             images.iter().any(|s| s.content == jpeg_data),
             "JPEG must pass through"
         );
         assert_eq!(images.iter().filter(|s| s.dict.has(b"SMask")).count(), 1);
+        // The palette PNG's compressed pixels pass through, under its own palette.
+        let idat = png_parts(&palette_png()).expect("parts").idat;
+        let indexed = images
+            .iter()
+            .find(|s| s.content == idat)
+            .expect("palette PNG passes through");
+        assert_eq!(
+            indexed
+                .dict
+                .get(b"BitsPerComponent")
+                .and_then(Object::as_i64)
+                .ok(),
+            Some(4)
+        );
+        let space = indexed
+            .dict
+            .get(b"ColorSpace")
+            .and_then(Object::as_array)
+            .expect("indexed colour space");
+        assert_eq!(space[0].as_name().ok(), Some(&b"Indexed"[..]));
+        assert_eq!(space[2].as_i64().ok(), Some(3));
+        assert_eq!(space[3].as_str().ok(), Some(&PALETTE[..]));
         // Content streams are compressed.
         for (_, page_id) in doc.get_pages() {
             for content in doc.get_page_contents(page_id) {
@@ -2067,8 +2377,11 @@ mod tests {
             width: 40,
             height: 30,
         };
+        // Warned: the SVG, the broken PNG, the image with no asset, the link and the
+        // outline entry to nowhere.
         write_pdf(doc, &[svg, broken], &info, &mut warnings).expect("still written");
-        assert_eq!(warnings.len(), 4, "{warnings:#?}");
+        assert_eq!(warnings.len(), 5, "{warnings:#?}");
+        assert!(warnings.iter().any(|w| w.contains("image #2 is not among")));
     }
 
     #[test]
