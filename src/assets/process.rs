@@ -27,6 +27,10 @@ pub const PDF_MAX_SIDE: u32 = 2400;
 /// rarely saves bytes: a photo already compressed for the web came out larger re-encoded
 /// at 91% of its width, and a diagram resampled into true colour three times larger.
 const TOLERANCE: (u64, u64) = (3, 2);
+/// [`TOLERANCE`] for palette PNGs (diagrams, charts): resampled, they become true colour
+/// and grow, so [`adjust`] would keep the original anyway up to twice the side; knowing
+/// that, it is not decoded at all.
+const PALETTE_TOLERANCE: (u64, u64) = (2, 1);
 /// Quality of re-encoded JPEGs.
 const JPEG_QUALITY: u8 = 85;
 /// Memory a decoder may allocate.
@@ -62,12 +66,24 @@ pub fn needs_work(asset: &Asset, max_side: Option<u32>, grayscale: bool) -> bool
 }
 
 /// The size to downscale `asset` to: `max_side` on its longest side, if that is over
-/// [`TOLERANCE`] times `max_side`.
+/// [`TOLERANCE`] times `max_side` ([`PALETTE_TOLERANCE`] for a palette PNG).
 fn target(asset: &Asset, max_side: Option<u32>) -> Option<(u32, u32)> {
     let long = u64::from(asset.width.max(asset.height));
+    let (over, under) = if is_palette_png(asset) {
+        PALETTE_TOLERANCE
+    } else {
+        TOLERANCE
+    };
     max_side
-        .filter(|&m| m > 0 && long * TOLERANCE.1 > u64::from(m) * TOLERANCE.0)
+        .filter(|&m| m > 0 && long * under > u64::from(m) * over)
         .map(|m| scaled(asset.width, asset.height, m))
+}
+
+/// Whether `asset` is a PNG of palette colours (colour type 3 in its header).
+fn is_palette_png(asset: &Asset) -> bool {
+    asset.media_type == "image/png"
+        && asset.data.get(12..16) == Some(&b"IHDR"[..])
+        && asset.data.get(25) == Some(&3)
 }
 
 /// The asset downscaled so its longest side is at most `max_side`, and/or in grayscale;
@@ -276,6 +292,32 @@ mod tests {
         );
         assert!(needs_work(&png(2401, 1000), Some(1600), false));
         assert!(needs_work(&a, Some(1600), true), "grayscale still applies");
+    }
+
+    #[test]
+    fn palette_pngs_keep_their_bytes_up_to_twice_the_side() {
+        let palette = |w: u32| {
+            let rows = vec![0u8; (w * 10) as usize];
+            let mut data = Vec::new();
+            let mut enc = png::Encoder::new(&mut data, w, 10);
+            enc.set_color(png::ColorType::Indexed);
+            enc.set_palette(vec![0, 0, 0, 255, 255, 255]);
+            let mut writer = enc.write_header().expect("header");
+            writer.write_image_data(&rows).expect("data");
+            writer.finish().expect("end");
+            Asset {
+                data,
+                media_type: "image/png",
+                ext: "png",
+                width: w,
+                height: 10,
+            }
+        };
+        assert!(is_palette_png(&palette(3200)));
+        assert!(!is_palette_png(&png(3200, 10)));
+        assert!(!needs_work(&palette(3200), Some(1600), false));
+        assert!(needs_work(&palette(3201), Some(1600), false));
+        assert!(needs_work(&png(3200, 10), Some(1600), false), "true colour");
     }
 
     #[test]
