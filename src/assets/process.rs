@@ -329,33 +329,22 @@ mod tests {
             width: w,
             height: 100,
         };
-        // Resampling made a few-colour diagram three times larger: keep the original.
-        assert!(keep_original(
-            &sized(2754, 68_000),
-            &sized(1600, 229_000),
-            Some(1600),
-            false
-        ));
-        assert!(!keep_original(
-            &sized(2754, 229_000),
-            &sized(1600, 68_000),
-            Some(1600),
-            false
-        ));
-        // Past twice the side, the smaller picture wins even at more bytes.
-        assert!(!keep_original(
-            &sized(3201, 68_000),
-            &sized(1600, 229_000),
-            Some(1600),
-            false
-        ));
-        // Grayscale was asked for.
-        assert!(!keep_original(
-            &sized(2754, 68_000),
-            &sized(1600, 229_000),
-            Some(1600),
-            true
-        ));
+        // (original's side, its bytes, the copy's bytes, grayscale asked for, keep it)
+        for (side, original, copy, gray, keep) in [
+            // Resampling made a few-colour diagram three times larger: keep the original.
+            (2754, 68_000, 229_000, false, true),
+            (2754, 229_000, 68_000, false, false),
+            // Past twice the side, the smaller picture wins even at more bytes.
+            (3201, 68_000, 229_000, false, false),
+            // Grayscale was asked for.
+            (2754, 68_000, 229_000, true, false),
+        ] {
+            let kept = keep_original(&sized(side, original), &sized(1600, copy), Some(1600), gray);
+            assert_eq!(
+                kept, keep,
+                "{side} px, {original} → {copy} bytes, gray {gray}"
+            );
+        }
     }
 
     #[test]
