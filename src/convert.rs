@@ -270,10 +270,15 @@ pub fn render(
         &image_opts,
         warnings,
     );
+    // A cover fills the screen: it keeps the size galley draws its own at.
+    let cover_side = match format {
+        OutputFormat::Epub => process::EPUB_COVER_MAX_SIDE,
+        OutputFormat::Pdf => max_side,
+    };
     let cover = match &settings.overrides.cover {
         Some(path) => Some(
             assets::load_image(&path.to_string_lossy(), None)
-                .and_then(|a| process::adjust(a, Some(max_side), settings.grayscale))
+                .and_then(|a| process::adjust(a, Some(cover_side), settings.grayscale))
                 .map_err(|why| {
                     ConvertError::BadOption(format!("--cover {}: image {why}", path.display()))
                 })?,

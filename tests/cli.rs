@@ -393,3 +393,42 @@ fn themes_are_listed() {
     assert!(r.status.success());
     assert!(String::from_utf8_lossy(&r.stdout).contains("classic"));
 }
+
+#[test]
+fn a_given_cover_keeps_the_full_cover_size_and_a_larger_one_is_brought_to_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cover_of = |w: u32, h: u32| {
+        let img =
+            image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x / 7) as u8, (y / 11) as u8, 90]));
+        let path = dir.path().join(format!("cover-{w}x{h}.png"));
+        img.save(&path).expect("write cover");
+        path
+    };
+    for ((w, h), want) in [((1600, 2560), (1600, 2560)), ((2600, 4160), (1600, 2560))] {
+        let cover = cover_of(w, h);
+        let out = dir.path().join(format!("with-{w}.epub"));
+        let r = galley()
+            .arg("convert")
+            .arg(sample("harbour-news.txt"))
+            .arg("--cover")
+            .arg(&cover)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .expect("run galley");
+        assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+        let f = fs::File::open(&out).expect("open epub");
+        let mut z = zip::ZipArchive::new(f).expect("zip");
+        let name = (0..z.len())
+            .filter_map(|i| z.by_index(i).ok().map(|e| e.name().to_string()))
+            .find(|n| n.contains("cover") && n.ends_with(".png"))
+            .expect("cover image in the book");
+        let mut bytes = Vec::new();
+        z.by_name(&name)
+            .expect("cover")
+            .read_to_end(&mut bytes)
+            .expect("read");
+        let img = image::load_from_memory(&bytes).expect("cover decodes");
+        assert_eq!((img.width(), img.height()), want, "{w}×{h} cover");
+    }
+}

@@ -20,6 +20,9 @@ pub const MAX_DIMENSION: u32 = 20_000;
 pub const MAX_PIXELS: u64 = 100_000_000;
 /// Longest side of images in EPUBs: wider than e-reader screens, small enough to page fast.
 pub const EPUB_MAX_SIDE: u32 = 1600;
+/// Longest side of a cover given for an EPUB: the 1600×2560 that Kindle asks for and that
+/// galley draws its own covers at.
+pub const EPUB_COVER_MAX_SIDE: u32 = 2560;
 /// Longest side of images in PDFs: about 300 dpi across a wide text column.
 pub const PDF_MAX_SIDE: u32 = 2400;
 /// How far over the longest side an image may be and still keep its bytes, as a ratio
