@@ -57,10 +57,10 @@ pub struct ImageOptions<'a> {
     pub allowed_dirs: &'a [PathBuf],
 }
 
-/// The images of one document, keyed by `src` as written; identical files are stored once.
 /// An image reference (`src`, alt text) and what has come of it so far.
 type Pending<'d, T> = (&'d str, &'d str, Result<T, String>);
 
+/// The images of one document, keyed by `src` as written; identical files are stored once.
 #[derive(Debug, Default)]
 pub struct Assets {
     by_src: HashMap<String, usize>,
@@ -119,7 +119,8 @@ impl Assets {
                 .collect(),
             None => HashMap::new(),
         };
-        let sourced: Vec<Pending<Vec<u8>>> = images
+        let limits = &opts.limits;
+        let identified: Vec<Pending<Asset>> = images
             .into_iter()
             .map(|(src, alt)| {
                 let bytes = match remote_url(src) {
@@ -130,17 +131,12 @@ impl Assets {
                     None if opts.no_local_files && !src.trim().starts_with("data:") => {
                         Err("is a local file, which a page from the web may not use".into())
                     }
-                    None => read_source(src, base, &roots, &opts.limits),
+                    None => read_source(src, base, &roots, limits),
                 };
-                (src, alt, bytes)
+                (src, alt, bytes.and_then(|b| identify(b, limits)))
             })
             .collect();
-        let limits = &opts.limits;
         let (max_side, grayscale) = (opts.max_side, opts.grayscale);
-        let identified: Vec<Pending<Asset>> = sourced
-            .into_iter()
-            .map(|(src, alt, bytes)| (src, alt, bytes.and_then(|b| identify(b, limits))))
-            .collect();
         let adjust = |(src, alt, asset): Pending<'d, Asset>| {
             let asset = asset.and_then(|a| process::adjust(a, max_side, grayscale));
             (src, alt, asset)
