@@ -13,6 +13,7 @@ pub mod font;
 pub mod layout;
 pub mod limits;
 pub mod model;
+pub mod parallel;
 pub mod read;
 pub mod theme;
 pub mod write;

@@ -12,12 +12,12 @@ use std::collections::HashMap;
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::fetch::Fetcher;
 use crate::limits::{Limits, human_bytes};
 use crate::model::Document;
+use crate::parallel::map_in_order;
 
 pub mod confine;
 
@@ -151,11 +151,7 @@ impl Assets {
                     .is_ok_and(|a| process::needs_work(a, max_side, grayscale))
             })
             .count();
-        let prepared: Vec<Pending<Asset>> = if heavy > 1 {
-            identified.into_par_iter().map(adjust).collect()
-        } else {
-            identified.into_iter().map(adjust).collect()
-        };
+        let prepared = map_in_order(identified, heavy > 1, adjust);
         let mut assets = Assets::default();
         for (src, alt, asset) in prepared {
             match asset {

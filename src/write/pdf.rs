@@ -33,6 +33,7 @@ use crate::font::subset::{SubsetError, subset_for_glyphs};
 use crate::layout::page::{
     GlyphRun, Item, LaidOut, LinkTarget, OutlineEntry, Page, PositionedGlyph, Rgb,
 };
+use crate::parallel::map_in_order;
 
 /// Document information for the PDF.
 #[derive(Debug, Clone, Copy)]
@@ -198,15 +199,8 @@ fn map_mut<T: Send, R: Send>(
     parallel: bool,
     f: impl Fn(usize, &mut T) -> R + Sync + Send,
 ) -> Vec<R> {
-    if parallel {
-        items
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, t)| f(i, t))
-            .collect()
-    } else {
-        items.iter_mut().enumerate().map(|(i, t)| f(i, t)).collect()
-    }
+    let indexed: Vec<(usize, &mut T)> = items.iter_mut().enumerate().collect();
+    map_in_order(indexed, parallel, |(i, t)| f(i, t))
 }
 
 /// Each page's content stream, in page order. printpdf turns operators into bytes one
@@ -966,9 +960,10 @@ struct Images {
 
 impl Images {
     /// Prepares the assets `used` (indices into `assets`, in order of first use); those
-    /// that cannot be drawn are left out with a warning. Decoding is the slow part, so two
-    /// or more images that need it are decoded on all cores (JPEGs mostly go in as they
-    /// are); the results keep their order.
+    /// that cannot be drawn are left out with a warning. Decoding (or, for a PNG going in
+    /// as it is, checking its data) is the slow part, so two or more images other than
+    /// JPEGs, which mostly go in as they are, are prepared on all cores; the results keep
+    /// their order.
     fn prepare(assets: &[Asset], used: &[usize], warnings: &mut Vec<String>) -> Images {
         let prepare_one = |&index: &usize| match assets.get(index) {
             None => Err(format!("image #{index} is not among the document's assets")),
@@ -978,11 +973,7 @@ impl Images {
             .iter()
             .filter(|&&i| assets.get(i).is_some_and(|a| a.media_type != "image/jpeg"))
             .count();
-        let results: Vec<_> = if decoded > 1 {
-            used.par_iter().map(prepare_one).collect()
-        } else {
-            used.iter().map(prepare_one).collect()
-        };
+        let results = map_in_order(used, decoded > 1, prepare_one);
         let mut images = Images {
             names: HashMap::new(),
             prepared: Vec::with_capacity(used.len()),
@@ -1722,13 +1713,12 @@ fn compress_streams(lo: &mut Document, parallel: bool) {
         .filter_map(|o| o.as_stream_mut().ok())
         .filter(|s| s.dict.get(b"Filter").is_err())
         .collect();
-    let compress = |z: &mut flate2::Compress, s: &mut &mut Stream| compress_stream(z, s);
     // One compressor per thread, reset between streams: setting one up costs as much as
     // compressing a page of text.
     if parallel {
         streams
             .par_iter_mut()
-            .for_each_init(new_compressor, compress);
+            .for_each_init(new_compressor, |z, s| compress_stream(z, s));
     } else {
         let mut z = new_compressor();
         for s in &mut streams {
