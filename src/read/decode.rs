@@ -112,9 +112,12 @@ fn finish(enc: &'static Encoding, bytes: &[u8], base: usize) -> Result<Decoded, 
     // Valid UTF-8 is taken as it is. encoding_rs would check it again, and its first check
     // detects the CPU's vector units: six CPUID instructions, each a trip to the hypervisor
     // in a virtual machine (12 µs apiece on the 2-core VMs galley is measured on).
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) if enc == UTF_8 => std::borrow::Cow::Borrowed(text),
-        _ => enc.decode_without_bom_handling(bytes).0,
+    let valid = (enc == UTF_8)
+        .then(|| std::str::from_utf8(bytes).ok())
+        .flatten();
+    let text = match valid {
+        Some(text) => std::borrow::Cow::Borrowed(text),
+        None => enc.decode_without_bom_handling(bytes).0,
     };
     let text = normalize_newlines(&text);
     check_controls(&text)?;
