@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use std::ops::Range;
 
-use super::png::{IndexedPng, Part};
+use super::png::{IndexedPng, Part, RowRuns};
 use super::raster::{self, Raster};
 use super::text::{Face, Run};
 use super::{COVER_HEIGHT, COVER_WIDTH, CoverError};
@@ -335,40 +335,33 @@ impl Canvas {
                 png.blank_rows(blank)?;
                 blank = 0;
             }
+            // The usual row: pieces that come left to right without overlapping, in
+            // drawing order, go to the encoder as runs straight away.
+            if png.row_with(|row| self.row_in_order(&active, y, row))? {
+                continue;
+            }
+            // Where letters touch (kerned pairs, swashes) or lines of text share a row,
+            // the pieces are sorted, and if they still overlap the row is painted in
+            // drawing order.
             pieces.clear();
             for &i in &active {
                 let mark = &self.marks[i];
                 let shape = &self.shapes[mark.shape];
                 let left = i64::from(mark.x) + i64::from(shape.dx);
                 for span in shape.row((y - top(mark)) as usize) {
-                    let start = left + i64::from(span.x);
-                    let end = start + i64::from(span.len);
-                    let (start, end) = (start.clamp(0, width as i64), end.clamp(0, width as i64));
-                    if start < end {
-                        pieces.push((
-                            start as usize,
-                            end as usize,
-                            ink_value(mark.slot, span.level),
-                        ));
+                    if let Some((start, end)) = clamp_span(left, span, width) {
+                        pieces.push((start, end, ink_value(mark.slot, span.level)));
                     }
                 }
             }
-            // Pieces that do not overlap, the usual case, go to the encoder as runs; where
-            // letters touch (kerned pairs, swashes) the row is painted in drawing order.
-            // Lines are drawn left to right, so the pieces mostly come sorted already.
             let apart = |p: &[(usize, usize, u8)]| p.windows(2).all(|w| w[0].1 <= w[1].0);
-            let in_order = if apart(&pieces) {
-                Some(&pieces)
-            } else {
-                sorted.clear();
-                sorted.extend_from_slice(&pieces);
-                sorted.sort_unstable_by_key(|p| p.0);
-                apart(&sorted).then_some(&sorted)
-            };
-            if let Some(in_order) = in_order {
+            sorted.clear();
+            sorted.extend_from_slice(&pieces);
+            sorted.sort_unstable_by_key(|p| p.0);
+            if apart(&sorted) {
                 runs.clear();
                 let mut at = 0;
-                for &(start, end, value) in in_order {
+                for &(start, end, value) in &sorted {
                     if start > at {
                         runs.push((0, (start - at) as u32));
                     }
@@ -393,6 +386,48 @@ impl Canvas {
         }
         Ok(png.finish_part()?)
     }
+}
+
+impl Canvas {
+    /// Codes row `y` into `row`, if the pieces of the `active` marks on it come left to
+    /// right, none overlapping the one before; `false` otherwise.
+    #[inline(always)]
+    fn row_in_order(&self, active: &[usize], y: i32, row: &mut RowRuns) -> bool {
+        let width = COVER_WIDTH as usize;
+        let mut at = 0;
+        for &i in active {
+            let mark = &self.marks[i];
+            let shape = &self.shapes[mark.shape];
+            let left = i64::from(mark.x) + i64::from(shape.dx);
+            for span in shape.row((y - mark_top_of(mark, shape)) as usize) {
+                if let Some((start, end)) = clamp_span(left, span, width) {
+                    if start < at {
+                        return false;
+                    }
+                    row.run(0, (start - at) as u32);
+                    row.run(ink_value(mark.slot, span.level), (end - start) as u32);
+                    at = end;
+                }
+            }
+        }
+        row.run(0, (width - at) as u32);
+        true
+    }
+}
+
+/// The row a mark's shape starts on.
+fn mark_top_of(mark: &Mark, shape: &Shape) -> i32 {
+    mark.y + shape.dy
+}
+
+/// Where `span` of a shape whose left edge is at `left` lies within a `width`-pixel row,
+/// if anywhere.
+#[inline(always)]
+fn clamp_span(left: i64, span: &Span, width: usize) -> Option<(usize, usize)> {
+    let start = left + i64::from(span.x);
+    let end = start + i64::from(span.len);
+    let (start, end) = (start.clamp(0, width as i64), end.clamp(0, width as i64));
+    (start < end).then_some((start as usize, end as usize))
 }
 
 /// The palette index of `level` (at least 1) of ink `slot`.

@@ -403,6 +403,40 @@ impl Stream {
     }
 }
 
+/// A row being coded by [`IndexedPng::row_with`].
+pub struct RowRuns<'a> {
+    stream: Stream,
+    out: &'a mut Vec<u8>,
+    palette_len: usize,
+    /// Pixels so far.
+    total: u64,
+    /// Pixels added to the Adler sums since they were last reduced.
+    unreduced: u32,
+    /// The first index outside the palette, which fails the row.
+    bad: Option<u8>,
+}
+
+impl RowRuns<'_> {
+    /// Appends `n` pixels of palette index `v`.
+    #[inline(always)]
+    pub fn run(&mut self, v: u8, n: u32) {
+        if n == 0 {
+            return;
+        }
+        if usize::from(v) >= self.palette_len {
+            self.bad.get_or_insert(v);
+            return;
+        }
+        self.stream.push(self.out, v, u64::from(n));
+        self.total += u64::from(n);
+        self.unreduced = self.unreduced.saturating_add(n);
+        if self.unreduced as usize >= ADLER_CHUNK {
+            self.stream.reduce_adler();
+            self.unreduced = 0;
+        }
+    }
+}
+
 /// Writes an 8-bit indexed-colour PNG row by row.
 ///
 /// The zlib stream is built as rows arrive, one run of equal bytes at a time; a run is
@@ -513,43 +547,61 @@ impl IndexedPng {
     /// Appends one row given as runs of (palette index, length) whose lengths add up to
     /// the width: a drawing that knows its runs skips building and scanning the row.
     pub fn row_runs(&mut self, runs: &[(u8, u32)]) -> Result<(), RlePngError> {
+        self.row_with(|row| {
+            for &(v, n) in runs {
+                row.run(v, n);
+            }
+            true
+        })
+        .map(|_| ())
+    }
+
+    /// Appends one row whose runs `fill` gives to [`RowRuns::run`], as `row_runs` does,
+    /// without collecting them first. If `fill` returns `false` the row is dropped, as
+    /// if never begun, and so is `Ok(false)`.
+    #[inline(always)]
+    pub fn row_with(
+        &mut self,
+        fill: impl FnOnce(&mut RowRuns) -> bool,
+    ) -> Result<bool, RlePngError> {
         self.room_for_a_row()?;
-        let len = self.palette.len() / 3;
-        let out = &mut self.out;
-        let committed = out.len();
+        let committed = self.out.len();
         // Checked while coding, in one pass; a rejected row is undone, as in `row`.
-        let mut s = self.stream;
-        s.push(out, 0, 1);
+        let mut stream = self.stream;
+        stream.push(&mut self.out, 0, 1);
         // The Adler sums are reduced at least every `ADLER_CHUNK` bytes, as `row` does
         // per piece.
-        s.reduce_adler();
-        let (mut total, mut unreduced) = (0u64, 0u32);
-        for &(v, n) in runs {
-            if n == 0 {
-                continue;
-            }
-            if usize::from(v) >= len {
-                out.truncate(committed);
-                return Err(RlePngError::IndexOutOfPalette { index: v, len });
-            }
-            s.push(out, v, u64::from(n));
-            total += u64::from(n);
-            unreduced = unreduced.saturating_add(n);
-            if unreduced as usize >= ADLER_CHUNK {
-                s.reduce_adler();
-                unreduced = 0;
-            }
-        }
-        if total != u64::from(self.width) {
-            out.truncate(committed);
-            return Err(RlePngError::RowLength {
+        stream.reduce_adler();
+        let mut row = RowRuns {
+            stream,
+            out: &mut self.out,
+            palette_len: self.palette.len() / 3,
+            total: 0,
+            unreduced: 0,
+            bad: None,
+        };
+        let keep = fill(&mut row);
+        let RowRuns {
+            stream, total, bad, ..
+        } = row;
+        let error = match bad {
+            Some(index) => Some(RlePngError::IndexOutOfPalette {
+                index,
+                len: self.palette.len() / 3,
+            }),
+            None if keep && total != u64::from(self.width) => Some(RlePngError::RowLength {
                 expected: self.width,
                 got: usize::try_from(total).unwrap_or(usize::MAX),
-            });
+            }),
+            None => None,
+        };
+        if !keep || error.is_some() {
+            self.out.truncate(committed);
+            return error.map_or(Ok(false), Err);
         }
-        self.stream = s;
+        self.stream = stream;
         self.rows += 1;
-        Ok(())
+        Ok(true)
     }
 
     /// Appends one row of palette indices; `row.len()` must equal the width.
