@@ -1769,6 +1769,10 @@ fn para_inlines(lines: &[Line], breaks: bool) -> Vec<Inline> {
 /// An underscore opens only at a word start and closes only at a word end, so `snake_case`
 /// and stray underscores stay as they are.
 fn underscore_emphasis(text: &str) -> Vec<Inline> {
+    // Most paragraphs have no underscore at all: spare them the per-character tables.
+    if !text.contains('_') {
+        return vec![Inline::text(text)];
+    }
     let chars: Vec<(usize, char)> = text.char_indices().collect();
     let is_open = |i: usize| {
         chars[i].1 == '_'

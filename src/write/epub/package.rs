@@ -123,6 +123,14 @@ impl Pass {
                 "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
                 _ => data,
             };
+            // The three rewritten documents are a few KB of XML: stored, they cost 2-3 KB
+            // and spare a deflate stream each, whose set-up alone (zeroing some 390 KB
+            // of tables) outweighs compressing them.
+            let method = if rewrite {
+                CompressionMethod::Stored
+            } else {
+                method
+            };
             out.start_file(name, entry_options(method))?;
             out.write_all(&data)?;
         }
