@@ -5,7 +5,7 @@
 //! but a face is only parsed the first time something asks about it.
 
 use std::borrow::Cow;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use read_fonts::model::{Blob, Font};
@@ -73,6 +73,10 @@ pub struct Face {
     font: Font,
     name: String,
     metrics: FaceMetrics,
+    /// Whether the face has each of the first 256 characters, found out on first use:
+    /// 0 not yet known, 1 no, 2 yes. Shaping asks for every character of every word,
+    /// and a cmap lookup costs a few hundred instructions each time.
+    latin1: [AtomicU8; 256],
 }
 
 impl std::fmt::Debug for Face {
@@ -103,6 +107,7 @@ impl Face {
             font,
             name,
             metrics,
+            latin1: [const { AtomicU8::new(0) }; 256],
         })
     }
 
@@ -123,7 +128,18 @@ impl Face {
 
     /// Whether the face maps `c` to a real glyph.
     pub fn has_char(&self, c: char) -> bool {
-        self.font.charmap().map_unicode(c).is_some()
+        let Some(known) = self.latin1.get(c as usize) else {
+            return self.font.charmap().map_unicode(c).is_some();
+        };
+        match known.load(Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                let has = self.font.charmap().map_unicode(c).is_some();
+                known.store(if has { 2 } else { 1 }, Ordering::Relaxed);
+                has
+            }
+        }
     }
 
     /// The nominal glyph for `c` (no shaping).
