@@ -35,6 +35,9 @@ pub struct Fixes<'a> {
 /// EB Garamond: 11.2 KB against 10.8 KB).
 const APART_LEVEL: i64 = 2;
 
+/// Rewritten documents shorter than this are stored rather than deflated.
+const STORE_BELOW: usize = 2048;
+
 /// Deflates `entries` (archive path, bytes) into an archive of their own, as the finishing pass
 /// would, so that the work can run beside the rest of the book and [`Pass::add_deflated`]
 /// copy them in.
@@ -123,10 +126,10 @@ impl Pass {
                 "OEBPS/toc.ncx" => fix_ncx(&String::from_utf8_lossy(&data), fixes).into_bytes(),
                 _ => data,
             };
-            // The three rewritten documents are a few KB of XML: stored, they cost 2-3 KB
-            // and spare a deflate stream each, whose set-up alone (zeroing some 390 KB
-            // of tables) outweighs compressing them.
-            let method = if rewrite {
+            // A short rewritten document (an article's OPF, nav or NCX) is stored: setting
+            // up a deflate stream (zeroing some 390 KB of tables) costs more than the
+            // kilobyte or so it would save. A book's are deflated.
+            let method = if rewrite && data.len() < STORE_BELOW {
                 CompressionMethod::Stored
             } else {
                 method
@@ -319,6 +322,34 @@ mod tests {
         let mut a = ZipArchive::new(Cursor::new(&done[..])).expect("archive");
         let cover = a.by_name("OEBPS/images/cover.png").expect("cover");
         assert_eq!(cover.compression(), CompressionMethod::Stored);
+    }
+
+    #[test]
+    fn short_rewritten_documents_are_stored_and_long_ones_deflated() {
+        let long_nav = format!("<nav>{}</nav>", "<li>entry</li>".repeat(400));
+        let book = archive(&[
+            ("mimetype", b"application/epub+zip"),
+            ("OEBPS/content.opf", b"<package/>"),
+            ("OEBPS/nav.xhtml", long_nav.as_bytes()),
+        ]);
+        let done = Pass::start(&book, &fixes(), Vec::new())
+            .expect("start")
+            .end()
+            .expect("end");
+        let mut a = ZipArchive::new(Cursor::new(&done[..])).expect("archive");
+        let method = |a: &mut ZipArchive<Cursor<&[u8]>>, name: &str| {
+            a.by_name(name).expect("entry").compression()
+        };
+        assert_eq!(
+            method(&mut a, "OEBPS/content.opf"),
+            CompressionMethod::Stored
+        );
+        assert_eq!(
+            method(&mut a, "OEBPS/nav.xhtml"),
+            CompressionMethod::Deflated
+        );
+        let entries = names_and_bytes(&done);
+        assert_eq!(entries[2].1, long_nav.as_bytes());
     }
 
     #[test]
