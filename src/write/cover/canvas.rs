@@ -280,7 +280,7 @@ impl Canvas {
         let mut cost = vec![0u64; height];
         for mark in &self.marks {
             let shape = &self.shapes[mark.shape];
-            let top = i64::from(mark.y) + i64::from(shape.dy);
+            let top = i64::from(mark_top(mark, shape));
             for r in 0..shape.height() as usize {
                 if let Ok(y) = usize::try_from(top + r as i64)
                     && y < height
@@ -302,7 +302,7 @@ impl Canvas {
     pub(super) fn encode_band(&self, band: Range<u32>) -> Result<Part, CoverError> {
         let width = COVER_WIDTH as usize;
         let mut png = IndexedPng::part(COVER_WIDTH, COVER_HEIGHT, &self.palette(), band.clone())?;
-        let top = |m: &Mark| m.y + self.shapes[m.shape].dy;
+        let top = |m: &Mark| mark_top(m, &self.shapes[m.shape]);
         let bottom = |m: &Mark| top(m) + self.shapes[m.shape].height();
         // Marks by first row; a stable sort keeps drawing order among equals.
         let mut order: Vec<usize> = (0..self.marks.len()).collect();
@@ -386,9 +386,7 @@ impl Canvas {
         }
         Ok(png.finish_part()?)
     }
-}
 
-impl Canvas {
     /// Codes row `y` into `row`, if the pieces of the `active` marks on it come left to
     /// right, none overlapping the one before; `false` otherwise.
     #[inline(always)]
@@ -399,7 +397,7 @@ impl Canvas {
             let mark = &self.marks[i];
             let shape = &self.shapes[mark.shape];
             let left = i64::from(mark.x) + i64::from(shape.dx);
-            for span in shape.row((y - mark_top_of(mark, shape)) as usize) {
+            for span in shape.row((y - mark_top(mark, shape)) as usize) {
                 if let Some((start, end)) = clamp_span(left, span, width) {
                     if start < at {
                         return false;
@@ -415,8 +413,8 @@ impl Canvas {
     }
 }
 
-/// The row a mark's shape starts on.
-fn mark_top_of(mark: &Mark, shape: &Shape) -> i32 {
+/// The row where `mark`, of `shape`, starts.
+fn mark_top(mark: &Mark, shape: &Shape) -> i32 {
     mark.y + shape.dy
 }
 

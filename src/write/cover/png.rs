@@ -557,8 +557,8 @@ impl IndexedPng {
     }
 
     /// Appends one row whose runs `fill` gives to [`RowRuns::run`], as `row_runs` does,
-    /// without collecting them first. If `fill` returns `false` the row is dropped, as
-    /// if never begun, and so is `Ok(false)`.
+    /// without collecting them first. If `fill` returns `false` the row is dropped as if
+    /// never begun, and the result is `Ok(false)`.
     #[inline(always)]
     pub fn row_with(
         &mut self,
@@ -1004,6 +1004,27 @@ mod tests {
             })
             .collect();
         (width, palette(colours as usize), rows)
+    }
+
+    #[test]
+    fn a_dropped_row_leaves_no_trace() {
+        let pal = palette(4);
+        let rows = vec![vec![1u8, 1, 2, 0], vec![3, 3, 3, 3]];
+        let mut png = IndexedPng::new(4, 2, &pal).expect("png");
+        png.row(&rows[0]).expect("row");
+        let kept = png
+            .row_with(|row| {
+                row.run(2, 3);
+                false
+            })
+            .expect("dropped");
+        assert!(!kept);
+        let kept = png.row_with(|row| {
+            row.run(3, 4);
+            true
+        });
+        assert!(kept.expect("kept"));
+        assert!(png.finish().expect("finish") == encode_rows(4, &pal, &rows));
     }
 
     #[test]
