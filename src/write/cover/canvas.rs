@@ -310,10 +310,9 @@ impl Canvas {
         let mut next = 0;
         // Marks on the current row, in drawing order, which decides overlaps.
         let mut active: Vec<usize> = Vec::new();
-        // The row's inked pieces: (start, end, palette index) in drawing order.
-        let mut pieces: Vec<(usize, usize, u8)> = Vec::new();
-        let mut sorted = Vec::new();
-        let mut runs: Vec<(u8, u32)> = Vec::new();
+        // The row's inked pieces, for rows whose pieces do not come in order.
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut sorted: Vec<Piece> = Vec::new();
         let mut row = vec![0u8; width];
         let mut blank = 0;
         for y in band.start as i32..band.end as i32 {
@@ -337,49 +336,37 @@ impl Canvas {
             }
             // The usual row: pieces that come left to right without overlapping, in
             // drawing order, go to the encoder as runs straight away.
-            if png.row_with(|row| self.row_in_order(&active, y, row))? {
+            let in_order = |row: &mut RowRuns| {
+                let mut at = 0;
+                self.each_piece(&active, y, |p| code_piece(row, &mut at, p)) && code_rest(row, at)
+            };
+            if png.row_with(in_order)? {
                 continue;
             }
             // Where letters touch (kerned pairs, swashes) or lines of text share a row,
             // the pieces are sorted, and if they still overlap the row is painted in
             // drawing order.
             pieces.clear();
-            for &i in &active {
-                let mark = &self.marks[i];
-                let shape = &self.shapes[mark.shape];
-                let left = i64::from(mark.x) + i64::from(shape.dx);
-                for span in shape.row((y - top(mark)) as usize) {
-                    if let Some((start, end)) = clamp_span(left, span, width) {
-                        pieces.push((start, end, ink_value(mark.slot, span.level)));
-                    }
-                }
-            }
-            let apart = |p: &[(usize, usize, u8)]| p.windows(2).all(|w| w[0].1 <= w[1].0);
+            self.each_piece(&active, y, |p| {
+                pieces.push(p);
+                true
+            });
             sorted.clear();
             sorted.extend_from_slice(&pieces);
             sorted.sort_unstable_by_key(|p| p.0);
-            if apart(&sorted) {
-                runs.clear();
+            let sorted_in_order = |row: &mut RowRuns| {
                 let mut at = 0;
-                for &(start, end, value) in &sorted {
-                    if start > at {
-                        runs.push((0, (start - at) as u32));
-                    }
-                    runs.push((value, (end - start) as u32));
-                    at = end;
-                }
-                if at < width {
-                    runs.push((0, (width - at) as u32));
-                }
-                png.row_runs(&runs)?;
-            } else {
-                row.fill(0);
-                for &(start, end, value) in &pieces {
-                    let (slot, level) = ((value - 1) / LEVELS, (value - 1) % LEVELS + 1);
-                    paint(&mut row[start..end], slot, level);
-                }
-                png.row(&row)?;
+                sorted.iter().all(|&p| code_piece(row, &mut at, p)) && code_rest(row, at)
+            };
+            if png.row_with(sorted_in_order)? {
+                continue;
             }
+            row.fill(0);
+            for &(start, end, value) in &pieces {
+                let (slot, level) = ((value - 1) / LEVELS, (value - 1) % LEVELS + 1);
+                paint(&mut row[start..end], slot, level);
+            }
+            png.row(&row)?;
         }
         if blank > 0 {
             png.blank_rows(blank)?;
@@ -387,30 +374,50 @@ impl Canvas {
         Ok(png.finish_part()?)
     }
 
-    /// Codes row `y` into `row`, if the pieces of the `active` marks on it come left to
-    /// right, none overlapping the one before; `false` otherwise.
+    /// Hands the inked pieces of row `y` from the `active` marks to `f`, in drawing
+    /// order, each within the picture, until `f` returns `false`; whether it never did.
+    /// (A loop rather than an iterator: this is the cover's innermost loop, and chained
+    /// iterator adapters cost it 6% more instructions.)
     #[inline(always)]
-    fn row_in_order(&self, active: &[usize], y: i32, row: &mut RowRuns) -> bool {
-        let width = COVER_WIDTH as usize;
-        let mut at = 0;
+    fn each_piece(&self, active: &[usize], y: i32, mut f: impl FnMut(Piece) -> bool) -> bool {
         for &i in active {
             let mark = &self.marks[i];
             let shape = &self.shapes[mark.shape];
             let left = i64::from(mark.x) + i64::from(shape.dx);
             for span in shape.row((y - mark_top(mark, shape)) as usize) {
-                if let Some((start, end)) = clamp_span(left, span, width) {
-                    if start < at {
-                        return false;
-                    }
-                    row.run(0, (start - at) as u32);
-                    row.run(ink_value(mark.slot, span.level), (end - start) as u32);
-                    at = end;
+                if let Some((start, end)) = clamp_span(left, span, COVER_WIDTH as usize)
+                    && !f((start, end, ink_value(mark.slot, span.level)))
+                {
+                    return false;
                 }
             }
         }
-        row.run(0, (width - at) as u32);
         true
     }
+}
+
+/// A stretch of one row in one palette index: (start, end, index).
+type Piece = (usize, usize, u8);
+
+/// Codes pieces into `row` as runs, background between them, as long as each starts
+/// where or after the one before ends, which `at` (the end so far, from 0) tracks;
+/// `false` for a piece that does not.
+#[inline(always)]
+fn code_piece(row: &mut RowRuns, at: &mut usize, (start, end, value): Piece) -> bool {
+    if start < *at {
+        return false;
+    }
+    row.run(0, (start - *at) as u32);
+    row.run(value, (end - start) as u32);
+    *at = end;
+    true
+}
+
+/// Ends a row coded by [`code_piece`] with background up to the edge.
+#[inline(always)]
+fn code_rest(row: &mut RowRuns, at: usize) -> bool {
+    row.run(0, (COVER_WIDTH as usize - at) as u32);
+    true
 }
 
 /// The row where `mark`, of `shape`, starts.

@@ -546,6 +546,7 @@ impl IndexedPng {
 
     /// Appends one row given as runs of (palette index, length) whose lengths add up to
     /// the width: a drawing that knows its runs skips building and scanning the row.
+    #[cfg(test)]
     pub fn row_runs(&mut self, runs: &[(u8, u32)]) -> Result<(), RlePngError> {
         self.row_with(|row| {
             for &(v, n) in runs {
