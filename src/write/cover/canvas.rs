@@ -273,9 +273,11 @@ impl Canvas {
         Ok(super::png::join(vec![self.encode_band(0..COVER_HEIGHT)?])?)
     }
 
-    /// A row that splits the work of composing and coding the picture about in half: each
-    /// row costs a step per span of every shape on it, and one for being there at all.
-    pub(super) fn middle_row(&self) -> u32 {
+    /// `n` bands of rows (`n` at least 1) that split the work of composing and coding the
+    /// picture about evenly: each row costs a step per span of every shape on it, and one
+    /// per shape for being there at all. Bands are never empty, so fewer come back when the picture
+    /// has fewer rows than `n`.
+    pub(super) fn bands(&self, n: u32) -> Vec<Range<u32>> {
         let height = COVER_HEIGHT as usize;
         let mut cost = vec![0u64; height];
         for mark in &self.marks {
@@ -289,13 +291,24 @@ impl Canvas {
                 }
             }
         }
-        let half = cost.iter().sum::<u64>() / 2;
-        let mut sum = 0;
-        let at = cost.iter().position(|&c| {
+        let n = u64::from(n.max(1));
+        let total: u64 = cost.iter().sum();
+        let mut bands = Vec::with_capacity(n as usize);
+        let (mut start, mut sum, mut k) = (0u32, 0u64, 1u64);
+        for (y, c) in cost.iter().enumerate() {
             sum += c;
-            sum > half
-        });
-        (at.unwrap_or(height / 2) as u32).clamp(1, COVER_HEIGHT - 1)
+            // The band ends after the row that takes the work past its share.
+            if k < n && sum * n >= total * k && y + 1 < height {
+                let end = y as u32 + 1;
+                if end > start {
+                    bands.push(start..end);
+                    start = end;
+                }
+                k += 1;
+            }
+        }
+        bands.push(start..COVER_HEIGHT);
+        bands
     }
 
     /// Composes the rows `band` of the picture and codes them, for [`super::png::join`].

@@ -699,28 +699,64 @@ pub struct Part {
     out: Vec<u8>,
 }
 
+/// A PNG file as pieces that, written one after another, are the file: the coded bands
+/// stay where their threads wrote them, and go into the EPUB without first being
+/// copied into one buffer.
+pub struct Pieces {
+    /// Signature, IHDR, PLTE and the IDAT chunk's length and tag.
+    head: Vec<u8>,
+    /// Each band's bytes, from the offset given (the first band's head room is skipped).
+    bands: Vec<(Vec<u8>, usize)>,
+    /// Adler-32, the IDAT chunk's CRC and IEND.
+    tail: Vec<u8>,
+}
+
+impl Pieces {
+    /// The file's bytes, piece by piece.
+    pub fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        std::iter::once(self.head.as_slice())
+            .chain(self.bands.iter().map(|(b, from)| &b[*from..]))
+            .chain(std::iter::once(self.tail.as_slice()))
+    }
+
+    /// The whole file in one buffer.
+    pub fn concat(&self) -> Vec<u8> {
+        let mut png = Vec::with_capacity(self.slices().map(<[u8]>::len).sum());
+        for piece in self.slices() {
+            png.extend_from_slice(piece);
+        }
+        png
+    }
+}
+
 /// Puts the coded bands of one image, given in order, together as a PNG file; an error
 /// unless they cover the image's rows exactly once.
+#[cfg(test)]
 pub fn join(parts: Vec<Part>) -> Result<Vec<u8>, RlePngError> {
-    let mut parts = parts.into_iter();
-    let Some(first) = parts.next() else {
+    Ok(assemble(parts)?.concat())
+}
+
+/// Puts the coded bands of one image, given in order, together as a PNG file, as
+/// [`Pieces`]; an error unless they cover the image's rows exactly once.
+pub fn assemble(parts: Vec<Part>) -> Result<Pieces, RlePngError> {
+    let Some(first) = parts.first() else {
         return Err(RlePngError::RowCount {
             expected: 1,
             got: 0,
         });
     };
-    let (width, height, palette) = (first.width, first.height, first.palette);
-    let mut rows = first.band.clone();
-    let mut adler = first.adler;
-    let mut out = first.out;
+    let (width, height) = (first.width, first.height);
+    let palette = first.palette.clone();
+    let mut rows = first.band.start..first.band.start;
     if rows.start != 0 {
         return Err(RlePngError::BadBand {
-            start: rows.start,
-            end: rows.end,
+            start: first.band.start,
+            end: first.band.end,
             height,
         });
     }
-    for part in parts {
+    let mut adler = 1;
+    for part in &parts {
         if part.band.start != rows.end || (part.width, part.height) != (width, height) {
             return Err(RlePngError::BadBand {
                 start: part.band.start,
@@ -730,7 +766,6 @@ pub fn join(parts: Vec<Part>) -> Result<Vec<u8>, RlePngError> {
         }
         rows.end = part.band.end;
         adler = adler32_combine(adler, part.adler, part.raw_len);
-        out.extend_from_slice(&part.out);
     }
     if rows.end != height {
         return Err(RlePngError::RowCount {
@@ -738,7 +773,14 @@ pub fn join(parts: Vec<Part>) -> Result<Vec<u8>, RlePngError> {
             got: rows.end,
         });
     }
-    out.extend_from_slice(&adler.to_be_bytes());
+    // The first band's buffer starts with room for the head, then the zlib header.
+    let skip = head_len(palette.len() / 3);
+    let mut bands: Vec<(Vec<u8>, usize)> = Vec::with_capacity(parts.len());
+    for (i, part) in parts.into_iter().enumerate() {
+        bands.push((part.out, if i == 0 { skip } else { 0 }));
+    }
+    let adler = adler.to_be_bytes();
+    let zlib_len = bands.iter().map(|(b, from)| b.len() - from).sum::<usize>() + adler.len();
 
     let mut ihdr = [0; 13];
     ihdr[..4].copy_from_slice(&width.to_be_bytes());
@@ -747,31 +789,42 @@ pub fn join(parts: Vec<Part>) -> Result<Vec<u8>, RlePngError> {
     // interlace all 0, the only standard values (no interlace).
     ihdr[8] = 8;
     ihdr[9] = 3;
-    let mut head = Vec::with_capacity(head_len(palette.len() / 3));
+    let mut head = Vec::with_capacity(skip);
     head.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     chunk(&mut head, b"IHDR", &ihdr);
     chunk(&mut head, b"PLTE", &palette);
-    let start = head.len() + 8;
-    let zlib_len = out.len() - start;
-    if zlib_len <= IDAT_MAX {
-        // One IDAT chunk around the stream where it lies.
-        head.extend_from_slice(&(zlib_len as u32).to_be_bytes());
-        head.extend_from_slice(b"IDAT");
-        let mut png = out;
-        png[..start].copy_from_slice(&head);
-        let crc = crc32fast::hash(&png[start - 4..]);
-        png.extend_from_slice(&crc.to_be_bytes());
-        chunk(&mut png, b"IEND", &[]);
-        return Ok(png);
+    if zlib_len > IDAT_MAX {
+        // Split into several IDAT chunks, which means copying the stream.
+        let mut zlib = Vec::with_capacity(zlib_len);
+        for (b, from) in &bands {
+            zlib.extend_from_slice(&b[*from..]);
+        }
+        zlib.extend_from_slice(&adler);
+        head.reserve(12 * zlib.len().div_ceil(IDAT_MAX) + zlib.len() + 12);
+        for data in zlib.chunks(IDAT_MAX) {
+            chunk(&mut head, b"IDAT", data);
+        }
+        chunk(&mut head, b"IEND", &[]);
+        return Ok(Pieces {
+            head,
+            bands: Vec::new(),
+            tail: Vec::new(),
+        });
     }
-    let zlib = &out[start..];
-    let mut png = head;
-    png.reserve(12 * zlib.len().div_ceil(IDAT_MAX) + zlib.len() + 12);
-    for data in zlib.chunks(IDAT_MAX) {
-        chunk(&mut png, b"IDAT", data);
+    // One IDAT chunk around the stream where it lies.
+    head.extend_from_slice(&(zlib_len as u32).to_be_bytes());
+    head.extend_from_slice(b"IDAT");
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(b"IDAT");
+    for (b, from) in &bands {
+        crc.update(&b[*from..]);
     }
-    chunk(&mut png, b"IEND", &[]);
-    Ok(png)
+    crc.update(&adler);
+    let mut tail = Vec::with_capacity(4 + 4 + 12);
+    tail.extend_from_slice(&adler);
+    tail.extend_from_slice(&crc.finalize().to_be_bytes());
+    chunk(&mut tail, b"IEND", &[]);
+    Ok(Pieces { head, bands, tail })
 }
 
 /// The Adler-32 of two byte strings back to back, from the checksum of each and the

@@ -452,8 +452,8 @@ fn write_in<'scope, 'env>(
         {
             drawn.help();
         }
-        let png = drawing.finish()?.png()?;
-        pass.add_stored(&cover_entry, &png)?;
+        let png = drawing.finish()?.pieces()?;
+        pass.add_stored_pieces(&cover_entry, png.slices())?;
     }
     Ok(pass.end()?)
 }

@@ -35,6 +35,9 @@ pub struct Fixes<'a> {
 /// EB Garamond: 11.2 KB against 10.8 KB).
 const APART_LEVEL: i64 = 2;
 
+/// Room kept in the archive for each late entry (see [`Pass::start`]).
+const LATE_ROOM: usize = 256 << 10;
+
 /// Rewritten documents shorter than this are stored rather than deflated.
 const STORE_BELOW: usize = 2048;
 
@@ -90,7 +93,11 @@ impl Pass {
         let mut order: Vec<usize> = (0..archive.len()).collect();
         order.sort_by_key(|&i| archive.name_for_index(i) != Some("mimetype"));
 
-        let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(epub.len() + 4096)));
+        // Room for the late entries too: a drawn cover is 100-200 KB, and growing the
+        // archive past it would copy all of it into fresh pages. Room not written to is
+        // never touched, so it costs nothing.
+        let room = epub.len() + 4096 + late.len() * LATE_ROOM;
+        let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(room)));
         for i in order {
             let name = archive.name_for_index(i).unwrap_or_default().to_string();
             if late.contains(&name) {
@@ -155,10 +162,21 @@ impl Pass {
 
     /// Adds the late entry `name`, stored: for images, which are compressed already.
     pub fn add_stored(&mut self, name: &str, data: &[u8]) -> Result<(), ZipError> {
+        self.add_stored_pieces(name, [data])
+    }
+
+    /// [`Pass::add_stored`] for an entry whose bytes are the `pieces` one after another.
+    pub fn add_stored_pieces<'a>(
+        &mut self,
+        name: &str,
+        pieces: impl IntoIterator<Item = &'a [u8]>,
+    ) -> Result<(), ZipError> {
         if self.take(name) {
             self.out
                 .start_file(name, entry_options(CompressionMethod::Stored))?;
-            self.out.write_all(data)?;
+            for piece in pieces {
+                self.out.write_all(piece)?;
+            }
         }
         Ok(())
     }
@@ -303,7 +321,9 @@ mod tests {
         let fonts =
             deflate_apart(&[("OEBPS/fonts/a.ttf".into(), b"font bytes".to_vec())]).expect("fonts");
         pass.add_deflated(&fonts).expect("fonts in");
-        pass.add_stored("OEBPS/images/cover.png", b"png bytes")
+        // In pieces, as a drawn cover's coded bands come.
+        let pieces: [&[u8]; 3] = [b"png", b" ", b"bytes"];
+        pass.add_stored_pieces("OEBPS/images/cover.png", pieces)
             .expect("cover in");
         let done = pass.end().expect("end");
         let entries = names_and_bytes(&done);
