@@ -305,6 +305,8 @@ pub fn render(
         }
         OutputFormat::Pdf => {
             let _ = cover;
+            // A PDF starts no side jobs of its own: nothing to keep a core awake for.
+            crate::warm::done();
             render_pdf(doc, &assets, &source.name, settings, warnings)
         }
     };

@@ -16,4 +16,5 @@ pub mod model;
 pub mod parallel;
 pub mod read;
 pub mod theme;
+pub mod warm;
 pub mod write;

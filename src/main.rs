@@ -381,6 +381,8 @@ fn run_book_job(
 }
 
 fn run_with(args: ConvertArgs, plan: BookPlan) -> Result<()> {
+    // Detached: it ends by itself (see `galley::warm`).
+    let _ = galley::warm::start();
     let from = parse_from(args.from.as_deref())?;
     let to = args
         .to

@@ -30,6 +30,8 @@ where
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn_scoped(scope, move || {
+                // This core is awake now; the other needs no more keeping awake.
+                crate::warm::done();
                 let job = theirs.lock().unwrap_or_else(PoisonError::into_inner).take();
                 if let Some(job) = job {
                     // Only `finish` receives, and it waits for this result.
