@@ -224,22 +224,22 @@ fn write_in<'scope, 'env>(
             drop_cap: (!initials.is_empty()).then_some(initials.as_str()),
         },
     );
-    // Subsetting and deflating the fonts is a good part of the book's work and needs
-    // nothing else from it, so it runs beside the rest; epub-builder gets placeholders
-    // and `finish` copies the compressed entries in.
+    // Subsetting (and for a book, deflating) the fonts is a good part of the work and
+    // needs nothing else from it, so it runs beside the rest; epub-builder gets
+    // placeholders and the finishing pass copies the packed entries in.
     let planned = fonts::plan(theme, &usage, warnings);
     let mut faces: Vec<css::EmbeddedFace> = Vec::with_capacity(planned.len());
     for p in &planned {
         b.add_resource(&p.face.href, &[][..], "font/ttf")?;
         faces.push(p.face.clone());
     }
-    let fonts_deflated = Beside::start(scope, "fonts", move || {
+    let fonts_packed = Beside::start(scope, "fonts", move || {
         let mut notes = Vec::new();
         let entries: Vec<(String, Vec<u8>)> = planned
             .into_iter()
             .map(|p| (format!("OEBPS/{}", p.face.href), p.subset(&mut notes)))
             .collect();
-        package::deflate_apart(&entries).map(|archive| (archive, notes))
+        package::pack_apart(&entries).map(|archive| (archive, notes))
     });
     b.stylesheet(css::stylesheet(theme, &faces).as_bytes())?;
 
@@ -441,9 +441,9 @@ fn write_in<'scope, 'env>(
         stored: &stored,
     };
     let mut pass = package::Pass::start(&raw, &fixes, late)?;
-    let (deflated, font_notes) = fonts_deflated.finish()?;
+    let (packed, font_notes) = fonts_packed.finish()?;
     warnings.extend(font_notes);
-    pass.add_deflated(&deflated)?;
+    pass.add_packed(&packed)?;
     if let Some(drawing) = drawing {
         // Nothing comes if drawing failed (the error comes from `finish`), and without a
         // thread of its own the job only runs in `finish`, so there is nothing to wait for.
