@@ -275,8 +275,8 @@ impl Canvas {
 
     /// `n` bands of rows (`n` at least 1) that split the work of composing and coding the
     /// picture about evenly: each row costs a step per span of every shape on it, and one
-    /// per shape for being there at all. Bands are never empty, so fewer come back when the picture
-    /// has fewer rows than `n`.
+    /// per shape for being there at all. Bands are never empty, so fewer come back when
+    /// the work cannot be split `n` ways.
     pub(super) fn bands(&self, n: u32) -> Vec<Range<u32>> {
         let height = COVER_HEIGHT as usize;
         let mut cost = vec![0u64; height];

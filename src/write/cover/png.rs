@@ -487,13 +487,9 @@ impl IndexedPng {
         }
         let first = band.start == 0;
         let last = band.end == height;
-        // A cover's stream is 100-200 KB: room for it up front spares growing (and
-        // copying) the buffer three times; pages are only touched as they are written.
-        // The first band also keeps room for the file's head, so that a stream in one
-        // IDAT chunk is not copied.
-        let head = if first { head_len(palette.len()) } else { 0 };
-        let mut out = Vec::with_capacity(head + (1 << 18));
-        out.resize(head, 0);
+        // A cover's whole stream is 100-200 KB: room for that up front spares growing
+        // (and copying) the buffer; pages are only touched as they are written.
+        let mut out = Vec::with_capacity(1 << 18);
         if first {
             // zlib header: deflate with a 32 KiB window, no preset dictionary, check bits
             // making 0x7801 a multiple of 31.
@@ -694,8 +690,7 @@ pub struct Part {
     adler: u32,
     /// How many bytes the band holds uncompressed.
     raw_len: u64,
-    /// The band's deflate block; for the first band, after room for the file's head and
-    /// the zlib header.
+    /// The band's deflate block; for the first band, after the zlib header.
     out: Vec<u8>,
 }
 
@@ -705,8 +700,8 @@ pub struct Part {
 pub struct Pieces {
     /// Signature, IHDR, PLTE and the IDAT chunk's length and tag.
     head: Vec<u8>,
-    /// Each band's bytes, from the offset given (the first band's head room is skipped).
-    bands: Vec<(Vec<u8>, usize)>,
+    /// Each band's bytes, in order.
+    bands: Vec<Vec<u8>>,
     /// Adler-32, the IDAT chunk's CRC and IEND.
     tail: Vec<u8>,
 }
@@ -715,7 +710,7 @@ impl Pieces {
     /// The file's bytes, piece by piece.
     pub fn slices(&self) -> impl Iterator<Item = &[u8]> {
         std::iter::once(self.head.as_slice())
-            .chain(self.bands.iter().map(|(b, from)| &b[*from..]))
+            .chain(self.bands.iter().map(Vec::as_slice))
             .chain(std::iter::once(self.tail.as_slice()))
     }
 
@@ -746,15 +741,16 @@ pub fn assemble(parts: Vec<Part>) -> Result<Pieces, RlePngError> {
         });
     };
     let (width, height) = (first.width, first.height);
-    let palette = first.palette.clone();
-    let mut rows = first.band.start..first.band.start;
-    if rows.start != 0 {
+    if first.band.start != 0 {
         return Err(RlePngError::BadBand {
             start: first.band.start,
             end: first.band.end,
             height,
         });
     }
+    let palette = first.palette.clone();
+    // The rows the bands so far cover, and the Adler-32 of their bytes (1: of none).
+    let mut rows = 0..0;
     let mut adler = 1;
     for part in &parts {
         if part.band.start != rows.end || (part.width, part.height) != (width, height) {
@@ -773,14 +769,9 @@ pub fn assemble(parts: Vec<Part>) -> Result<Pieces, RlePngError> {
             got: rows.end,
         });
     }
-    // The first band's buffer starts with room for the head, then the zlib header.
-    let skip = head_len(palette.len() / 3);
-    let mut bands: Vec<(Vec<u8>, usize)> = Vec::with_capacity(parts.len());
-    for (i, part) in parts.into_iter().enumerate() {
-        bands.push((part.out, if i == 0 { skip } else { 0 }));
-    }
+    let bands: Vec<Vec<u8>> = parts.into_iter().map(|part| part.out).collect();
     let adler = adler.to_be_bytes();
-    let zlib_len = bands.iter().map(|(b, from)| b.len() - from).sum::<usize>() + adler.len();
+    let zlib_len = bands.iter().map(Vec::len).sum::<usize>() + adler.len();
 
     let mut ihdr = [0; 13];
     ihdr[..4].copy_from_slice(&width.to_be_bytes());
@@ -789,15 +780,15 @@ pub fn assemble(parts: Vec<Part>) -> Result<Pieces, RlePngError> {
     // interlace all 0, the only standard values (no interlace).
     ihdr[8] = 8;
     ihdr[9] = 3;
-    let mut head = Vec::with_capacity(skip);
+    let mut head = Vec::with_capacity(head_len(palette.len() / 3));
     head.extend_from_slice(b"\x89PNG\r\n\x1a\n");
     chunk(&mut head, b"IHDR", &ihdr);
     chunk(&mut head, b"PLTE", &palette);
     if zlib_len > IDAT_MAX {
         // Split into several IDAT chunks, which means copying the stream.
         let mut zlib = Vec::with_capacity(zlib_len);
-        for (b, from) in &bands {
-            zlib.extend_from_slice(&b[*from..]);
+        for band in &bands {
+            zlib.extend_from_slice(band);
         }
         zlib.extend_from_slice(&adler);
         head.reserve(12 * zlib.len().div_ceil(IDAT_MAX) + zlib.len() + 12);
@@ -816,8 +807,8 @@ pub fn assemble(parts: Vec<Part>) -> Result<Pieces, RlePngError> {
     head.extend_from_slice(b"IDAT");
     let mut crc = crc32fast::Hasher::new();
     crc.update(b"IDAT");
-    for (b, from) in &bands {
-        crc.update(&b[*from..]);
+    for band in &bands {
+        crc.update(band);
     }
     crc.update(&adler);
     let mut tail = Vec::with_capacity(4 + 4 + 12);

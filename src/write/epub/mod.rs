@@ -224,7 +224,7 @@ fn write_in<'scope, 'env>(
             drop_cap: (!initials.is_empty()).then_some(initials.as_str()),
         },
     );
-    // Subsetting (and for a book, deflating) the fonts is a good part of the work and
+    // Subsetting the fonts (and deflating a large set) is a good part of the work and
     // needs nothing else from it, so it runs beside the rest; epub-builder gets
     // placeholders and the finishing pass copies the packed entries in.
     let planned = fonts::plan(theme, &usage, warnings);
@@ -453,7 +453,7 @@ fn write_in<'scope, 'env>(
             drawn.help();
         }
         let png = drawing.finish()?.pieces()?;
-        pass.add_stored_pieces(&cover_entry, png.slices())?;
+        pass.add_stored(&cover_entry, png.slices())?;
     }
     Ok(pass.end()?)
 }

@@ -174,13 +174,9 @@ impl Pass {
         Ok(())
     }
 
-    /// Adds the late entry `name`, stored: for images, which are compressed already.
-    pub fn add_stored(&mut self, name: &str, data: &[u8]) -> Result<(), ZipError> {
-        self.add_stored_pieces(name, [data])
-    }
-
-    /// [`Pass::add_stored`] for an entry whose bytes are the `pieces` one after another.
-    pub fn add_stored_pieces<'a>(
+    /// Adds the late entry `name`, stored (for images, which are compressed already);
+    /// its bytes are the `pieces` one after another, as a drawn cover's coded bands come.
+    pub fn add_stored<'a>(
         &mut self,
         name: &str,
         pieces: impl IntoIterator<Item = &'a [u8]>,
@@ -337,7 +333,7 @@ mod tests {
         pass.add_packed(&fonts).expect("fonts in");
         // In pieces, as a drawn cover's coded bands come.
         let pieces: [&[u8]; 3] = [b"png", b" ", b"bytes"];
-        pass.add_stored_pieces("OEBPS/images/cover.png", pieces)
+        pass.add_stored("OEBPS/images/cover.png", pieces)
             .expect("cover in");
         let done = pass.end().expect("end");
         let entries = names_and_bytes(&done);
@@ -414,7 +410,8 @@ mod tests {
         assert!(pass.end().is_err());
         // Entries that were not announced as late are not taken in.
         let mut pass = Pass::start(&book, &fixes(), Vec::new()).expect("start");
-        pass.add_stored("OEBPS/b.png", b"x").expect("ignored");
+        pass.add_stored("OEBPS/b.png", [&b"x"[..]])
+            .expect("ignored");
         let names: Vec<String> = names_and_bytes(&pass.end().expect("end"))
             .into_iter()
             .map(|(n, _)| n)
