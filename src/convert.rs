@@ -305,8 +305,8 @@ pub fn render(
         }
         OutputFormat::Pdf => {
             let _ = cover;
-            // A PDF starts no side jobs of its own: nothing to keep a core awake for.
-            crate::warm::done();
+            // The layout ends the waking: it sets an article's second half on the core
+            // kept awake (see `layout::flow`), or has nothing for it.
             render_pdf(doc, &assets, &source.name, settings, warnings)
         }
     };

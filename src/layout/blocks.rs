@@ -248,21 +248,32 @@ fn push_gap(out: &mut Vec<Elem>, h: f32) {
 
 /// Lays out `blocks` into `out`.
 pub(crate) fn blocks(ctx: &mut Ctx, blocks: &[Block], env: &Env, out: &mut Vec<Elem>) {
-    blocks_after(ctx, blocks, env, out, false);
+    blocks_after(ctx, blocks, env, out, Follows::Nothing);
 }
 
-/// Lays out `blocks` into `out`; with `continuing`, they carry on from blocks laid out
-/// elsewhere (a chunk of a longer body), so the first gets the space before it.
+/// What a run of blocks laid out on its own follows in the whole body.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Follows {
+    /// Nothing: the first block gets no space before it.
+    Nothing,
+    /// A block other than a paragraph (a chunk cut before a heading or article).
+    Block,
+    /// A paragraph of text, so a paragraph first in the run is indented.
+    Paragraph,
+}
+
+/// Lays out `blocks` into `out`, as they would be after what they `follow` (a chunk of a
+/// longer body laid out elsewhere): the first then gets the space before it.
 pub(crate) fn blocks_after(
     ctx: &mut Ctx,
     blocks: &[Block],
     env: &Env,
     out: &mut Vec<Elem>,
-    continuing: bool,
+    follows: Follows,
 ) {
-    let mut indent_next = false;
+    let mut indent_next = follows == Follows::Paragraph;
     for (bi, block) in blocks.iter().enumerate() {
-        let first = bi == 0 && !continuing;
+        let first = bi == 0 && follows == Follows::Nothing;
         match block {
             Block::Heading { level, id, content } => {
                 heading(ctx, *level, id, content, env, out, first);
@@ -358,7 +369,8 @@ pub(crate) fn blocks_after(
     }
 }
 
-fn lone_image(content: &[Inline]) -> Option<&model::Image> {
+/// The image a paragraph holds alone (set as a figure), if so.
+pub(crate) fn lone_image(content: &[Inline]) -> Option<&model::Image> {
     let mut found = None;
     for i in content {
         match i {

@@ -2,6 +2,9 @@
 //! book) or top-level headings into chunks that are shaped and broken into lines in
 //! parallel, then joined as if set in one pass.
 //!
+//! A body too short for that (an article) but long enough to be worth it is set in two
+//! halves at once, cut between two paragraphs, the first half on this thread.
+//!
 //! Chunks never depend on the number of threads, so output is the same on any machine.
 
 use std::collections::HashSet;
@@ -10,9 +13,9 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::LayoutError;
-use super::blocks::{self, Ctx, Elem, Env};
+use super::blocks::{self, Ctx, Elem, Env, Follows};
 use super::page::Item;
-use crate::model::Block;
+use crate::model::{Block, Inline};
 
 /// One chunk set: its elements, warnings and characters no face has.
 type Chunk = (Vec<Elem>, Vec<String>, Vec<char>);
@@ -21,6 +24,9 @@ type Chunk = (Vec<Elem>, Vec<String>, Vec<char>);
 const MIN_PARALLEL_BLOCKS: usize = 96;
 /// At most this many chunks (each needs its own font set and shaping cache).
 const MAX_CHUNKS: usize = 16;
+/// Bodies with less text than this (in bytes) are set on one thread: below it, a second
+/// thread's own start (its font set, shaping plans and caches) costs about what it saves.
+const HALVES_FROM_TEXT: usize = 2_000;
 
 /// The body's elements. `fresh` makes a context like `ctx` for another chunk.
 pub(crate) fn body_elems<'a, F>(
@@ -34,10 +40,16 @@ where
 {
     let chunks = chunks(body);
     if chunks.len() <= 1 {
+        if let Some(cut) = halfway(body) {
+            return halves(ctx, body, cut, env, fresh);
+        }
+        // No side job in this layout: the other core need not be kept awake.
+        crate::warm::done();
         let mut out = Vec::new();
         blocks::blocks(ctx, body, env, &mut out);
         return Ok(out);
     }
+    crate::warm::done();
     let numbers = ctx.numbers.clone();
     let recto = ctx.recto;
     let drop_cap = ctx.drop_cap_pending;
@@ -52,7 +64,12 @@ where
             c.drop_cap_pending = drop_cap && i == 0;
             c.base_url = base_url.clone();
             let mut out = Vec::new();
-            blocks::blocks_after(&mut c, &body[range.clone()], env, &mut out, i > 0);
+            let follows = if i > 0 {
+                Follows::Block
+            } else {
+                Follows::Nothing
+            };
+            blocks::blocks_after(&mut c, &body[range.clone()], env, &mut out, follows);
             Ok((out, c.warnings, c.missing.into_iter().collect()))
         })
         .collect();
@@ -65,6 +82,120 @@ where
     }
     first_references_only(&mut all);
     Ok(all)
+}
+
+/// Sets `body` as two halves at once, cut before block `cut`: the first on this thread
+/// with `ctx`, whose caches the title block has warmed, the second on a thread of its own
+/// with a context from `fresh`. Joined, they are the elements one pass would give.
+fn halves<'a, F>(
+    ctx: &mut Ctx<'a>,
+    body: &[Block],
+    cut: usize,
+    env: &Env,
+    fresh: F,
+) -> Result<Vec<Elem>, LayoutError>
+where
+    F: Fn() -> Result<Ctx<'a>, LayoutError> + Sync,
+{
+    let (front, back) = body.split_at(cut);
+    let numbers = ctx.numbers.clone();
+    let base_url = ctx.base_url.clone();
+    let set_back = || -> Result<Chunk, LayoutError> {
+        let mut c = fresh()?;
+        c.numbers = numbers.clone();
+        c.base_url = base_url.clone();
+        let mut out = Vec::new();
+        blocks::blocks_after(&mut c, back, env, &mut out, Follows::Paragraph);
+        Ok((out, c.warnings, c.missing.into_iter().collect()))
+    };
+    let (mut all, back_set) = std::thread::scope(|scope| {
+        let thread = std::thread::Builder::new()
+            .name("layout".into())
+            .spawn_scoped(scope, || {
+                // This core is awake now (see `crate::warm`).
+                crate::warm::done();
+                set_back()
+            });
+        if thread.is_err() {
+            crate::warm::done();
+        }
+        let mut out = Vec::new();
+        blocks::blocks_after(ctx, front, env, &mut out, Follows::Nothing);
+        let back_set = match thread {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            // No thread to be had: the second half in turn.
+            Err(_) => set_back(),
+        };
+        (out, back_set)
+    });
+    if ctx.drop_cap_pending {
+        // Every paragraph of the first half was too short for the drop cap, which passes
+        // on into the second: set that here, as one pass would have.
+        let mut out = Vec::new();
+        blocks::blocks_after(ctx, back, env, &mut out, Follows::Paragraph);
+        join(&mut all, out);
+    } else {
+        let (elems, warnings, missing) = back_set?;
+        ctx.warnings.extend(warnings);
+        ctx.missing.extend(missing);
+        join(&mut all, elems);
+    }
+    first_references_only(&mut all);
+    Ok(all)
+}
+
+/// Where to cut a body of paragraphs in two of about equal text: before a paragraph that
+/// follows another (neither a lone image), so the second half starts as one pass would
+/// have reached it. `None` for a short body or one with no such place.
+pub(super) fn halfway(body: &[Block]) -> Option<usize> {
+    let text: Vec<usize> = body.iter().map(text_len).collect();
+    let total: usize = text.iter().sum();
+    if total < HALVES_FROM_TEXT {
+        return None;
+    }
+    let plain = |b: &Block| matches!(b, Block::Paragraph { content } if !lone_image(content));
+    let mut before = 0;
+    let mut best: Option<(usize, usize)> = None;
+    for i in 1..body.len() {
+        before += text[i - 1];
+        if plain(&body[i - 1]) && plain(&body[i]) {
+            let off = before.abs_diff(total - before);
+            if best.is_none_or(|(_, b)| off < b) {
+                best = Some((i, off));
+            }
+        }
+    }
+    best.map(|(i, _)| i)
+}
+
+/// Whether a paragraph is only an image (set as a figure, not as text).
+fn lone_image(content: &[Inline]) -> bool {
+    blocks::lone_image(content).is_some()
+}
+
+/// Bytes of text in a block, a measure of the work of setting it.
+fn text_len(block: &Block) -> usize {
+    match block {
+        Block::Paragraph { content } | Block::Heading { content, .. } => {
+            crate::model::plain_text(content).len()
+        }
+        Block::Quote { blocks } | Block::FootnoteDef { blocks, .. } => {
+            blocks.iter().map(text_len).sum()
+        }
+        Block::List(l) => l.items.iter().flat_map(|i| &i.blocks).map(text_len).sum(),
+        Block::Code { text, .. } => text.len(),
+        Block::Table(t) => t
+            .header
+            .iter()
+            .chain(t.rows.iter())
+            .flatten()
+            .map(|c| crate::model::plain_text(&c.content).len())
+            .sum(),
+        Block::Figure(f) => crate::model::plain_text(&f.caption).len(),
+        _ => 0,
+    }
 }
 
 /// Where the body may be cut: before every article, else before every heading of the top
@@ -155,6 +286,29 @@ mod tests {
             id: format!("h{level}"),
             content: vec![Inline::text("h")],
         }
+    }
+
+    #[test]
+    fn articles_are_halved_between_paragraphs_of_text() {
+        let long = |n: usize| Block::Paragraph {
+            content: vec![Inline::text("x".repeat(n))],
+        };
+        let image = Block::Paragraph {
+            content: vec![Inline::Image(crate::model::Image {
+                src: "a.png".into(),
+                alt: "a".into(),
+                title: None,
+            })],
+        };
+        // Too little text to be worth a thread.
+        assert_eq!(halfway(&[long(600), long(600), long(600)]), None);
+        // Even paragraphs: the middle one.
+        let even: Vec<Block> = (0..6).map(|_| long(500)).collect();
+        assert_eq!(halfway(&even), Some(3));
+        // The nearest place between two paragraphs of text, never next to a heading or
+        // an image.
+        let mixed = vec![long(900), long(900), h(2), long(900), image, long(900)];
+        assert_eq!(halfway(&mixed), Some(1));
     }
 
     #[test]

@@ -799,6 +799,41 @@ mod tests {
     }
 
     #[test]
+    fn an_article_set_in_halves_is_set_as_in_one_pass() {
+        let theme = theme();
+        let assets = Assets::default();
+        let mut seed = 5;
+        let mut src: Vec<String> = (0..14)
+            .map(|p| words(&mut seed, 30 + (p * 17) % 60))
+            .collect();
+        // A note cited in both halves, and emphasis, as an article has them.
+        src[2].push_str(" *and so*[^n].");
+        src[11].push_str(" again[^n].");
+        src.push("[^n]: The note.".into());
+        let doc = md(&src.join("\n\n"));
+        let cut = flow::halfway(&doc.blocks).expect("a body long enough to cut");
+        assert!((5..10).contains(&cut), "cut at {cut}");
+        let env = Env {
+            left: 0.0,
+            width: 300.0,
+            size: 11.0,
+            leading: 15.4,
+            list_depth: 0,
+            indents: true,
+            italic: false,
+        };
+        let fresh = || make_ctx(&doc, &assets, &theme, 500.0, &mut Vec::new());
+        let mut one = fresh().expect("ctx");
+        one.drop_cap_pending = true;
+        let mut whole = Vec::new();
+        blocks::blocks(&mut one, &doc.blocks, &env, &mut whole);
+        let mut two = fresh().expect("ctx");
+        two.drop_cap_pending = true;
+        let halves = flow::body_elems(&mut two, &doc.blocks, &env, fresh).expect("halves");
+        assert_eq!(format!("{whole:?}"), format!("{halves:?}"));
+    }
+
+    #[test]
     fn no_widows_or_orphans() {
         let theme = theme();
         let assets = Assets::default();
