@@ -88,12 +88,46 @@ pub fn subset_for_glyphs(
     glyphs: &[u16],
     chars: impl IntoIterator<Item = char>,
 ) -> Result<Subset, SubsetError> {
-    build(font, glyphs, chars.into_iter().collect(), false)
+    plan_for_glyphs(font, glyphs, chars)?.build(font)
+}
+
+/// What [`subset_for_glyphs`] keeps, worked out before the subset is built: the new glyph
+/// ids are known at once (a PDF's pages can be drawn with them) while the subset itself is
+/// built elsewhere with [`GlyphPlan::build`].
+pub fn plan_for_glyphs(
+    font: &[u8],
+    glyphs: &[u16],
+    chars: impl IntoIterator<Item = char>,
+) -> Result<GlyphPlan, SubsetError> {
+    plan(font, glyphs, chars.into_iter().collect(), false)
 }
 
 const CFF2: Tag = Tag::new(b"CFF2");
 const LIGA: Tag = Tag::new(b"liga");
 const KERN: Tag = Tag::new(b"kern");
+
+/// The glyphs a subset keeps and the ids they get in it.
+#[derive(Debug, Clone)]
+pub struct GlyphPlan {
+    kept: BTreeSet<u16>,
+    char_map: BTreeMap<u32, u16>,
+    missing: Vec<char>,
+    ligatures: Vec<LigatureLookup>,
+    remapper: subsetter::GlyphRemapper,
+    layout: bool,
+}
+
+impl GlyphPlan {
+    /// The glyph id in the subset of glyph `old` of the original font, if it is kept.
+    pub fn new_glyph_id(&self, old: u16) -> Option<u16> {
+        self.remapper.get(old)
+    }
+
+    /// Builds the subset of `font`, the font this plan was made for.
+    pub fn build(self, font: &[u8]) -> Result<Subset, SubsetError> {
+        finish(font, self)
+    }
+}
 
 fn build(
     font: &[u8],
@@ -101,6 +135,15 @@ fn build(
     chars: BTreeSet<char>,
     layout: bool,
 ) -> Result<Subset, SubsetError> {
+    finish(font, plan(font, glyphs, chars, layout)?)
+}
+
+fn plan(
+    font: &[u8],
+    glyphs: &[u16],
+    chars: BTreeSet<char>,
+    layout: bool,
+) -> Result<GlyphPlan, SubsetError> {
     let face = FontRef::new(font)?;
     if face.table_data(CFF2).is_some() {
         return Err(SubsetError::Unsupported("CFF2 outlines"));
@@ -130,6 +173,27 @@ fn build(
     for &g in &kept {
         remapper.remap(g);
     }
+    Ok(GlyphPlan {
+        kept,
+        char_map,
+        missing,
+        ligatures,
+        remapper,
+        layout,
+    })
+}
+
+/// The subset `plan` describes.
+fn finish(font: &[u8], plan: GlyphPlan) -> Result<Subset, SubsetError> {
+    let GlyphPlan {
+        kept,
+        char_map,
+        missing,
+        ligatures,
+        remapper,
+        layout,
+    } = plan;
+    let face = FontRef::new(font)?;
     let base = subsetter::subset(font, 0, &remapper).map_err(SubsetError::Subsetter)?;
     // subsetter wrote this directory itself, so failing to read it back is its bug.
     let (flavor, mut tables) =
@@ -220,6 +284,7 @@ const KEPT_FLAGS: u16 = 0x000F;
 type Ligature = (Vec<u16>, u16);
 
 /// The kept ligatures of one `liga` lookup, by first glyph, in the font's priority order.
+#[derive(Debug, Clone)]
 struct LigatureLookup {
     flag: u16,
     sets: BTreeMap<u16, Vec<Ligature>>,

@@ -100,10 +100,12 @@ where
     let (front, back) = body.split_at(cut);
     let numbers = ctx.numbers.clone();
     let base_url = ctx.base_url.clone();
+    let recto = ctx.recto;
     let set_back = || -> Result<Chunk, LayoutError> {
         let mut c = fresh()?;
         c.numbers = numbers.clone();
         c.base_url = base_url.clone();
+        c.recto = recto;
         let mut out = Vec::new();
         blocks::blocks_after(&mut c, back, env, &mut out, Follows::Paragraph);
         Ok((out, c.warnings, c.missing.into_iter().collect()))
@@ -114,7 +116,10 @@ where
             .spawn_scoped(scope, || {
                 // This core is awake now (see `crate::warm`).
                 crate::warm::done();
-                set_back()
+                let set = set_back();
+                // The writer's side job comes next; keep this core awake for it.
+                let _ = crate::warm::start();
+                set
             });
         if thread.is_err() {
             crate::warm::done();

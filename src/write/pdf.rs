@@ -28,10 +28,11 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
+use super::beside::Beside;
 use crate::assets::Asset;
-use crate::font::subset::{SubsetError, subset_for_glyphs};
+use crate::font::subset::{GlyphPlan, SubsetError, plan_for_glyphs};
 use crate::layout::page::{
-    GlyphRun, Item, LaidOut, LinkTarget, OutlineEntry, Page, PositionedGlyph, Rgb,
+    FaceData, GlyphRun, Item, LaidOut, LinkTarget, OutlineEntry, Page, PositionedGlyph, Rgb,
 };
 use crate::parallel::map_in_order;
 
@@ -116,7 +117,32 @@ pub fn write_pdf(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>, PdfError> {
     check_pages(&doc)?;
-    let fonts = build_fonts(&doc)?;
+    // The faces outlive the pages' drawing, which the programs' jobs run beside.
+    let faces = std::mem::take(&mut doc.faces);
+    let (fonts, jobs) = build_fonts(&doc.pages, &faces)?;
+    // Building and deflating the subset programs is a good part of the work, and the
+    // pages need only the glyph ids, known already: it runs beside the drawing.
+    std::thread::scope(|scope| {
+        let building = Beside::start(scope, "fonts", move || {
+            let mut z = new_compressor();
+            jobs.into_iter()
+                .map(|job| Ok((job.index, job.run(&mut z)?)))
+                .collect::<Result<Vec<_>, PdfError>>()
+        });
+        draw(doc, assets, info, warnings, &fonts, || building.finish())
+    })
+}
+
+/// The rest of [`write_pdf`]: the pages drawn with `fonts`, whose programs `files` gives
+/// once they are needed.
+fn draw(
+    mut doc: LaidOut,
+    assets: &[Asset],
+    info: &PdfInfo,
+    warnings: &mut Vec<String>,
+    fonts: &[Option<FontRes>],
+    files: impl FnOnce() -> Result<Vec<(usize, FontFile)>, PdfError>,
+) -> Result<Vec<u8>, PdfError> {
     // Images are prepared once, in order of first use, before pages are drawn in parallel.
     let mut used = Vec::new();
     for page in &doc.pages {
@@ -132,7 +158,7 @@ pub fn write_pdf(
     let parallel = doc.pages.len() >= PARALLEL_FROM_PAGES;
     let drawn: Vec<(Vec<Op>, Vec<String>)> = map_mut(&mut doc.pages, parallel, |i, page| {
         let mut page_warnings = Vec::new();
-        let ops = page_ops(i, page, &fonts, &images, &mut page_warnings);
+        let ops = page_ops(i, page, fonts, &images, &mut page_warnings);
         // Only links and destinations are needed from here on; the glyphs would
         // otherwise sit in memory next to their operators (a third of a book's peak).
         page.items
@@ -176,7 +202,7 @@ pub fn write_pdf(
         page_stream(&mut lo, id)?.set_content(content);
     }
 
-    add_resources(&mut lo, &page_ids, &fonts, &images.prepared)?;
+    add_resources(&mut lo, &page_ids, fonts, files()?, &images.prepared)?;
     let dests = destinations(&doc, &page_ids, warnings);
     add_links(&mut lo, &doc, &page_ids, &dests, warnings)?;
     let outline = add_outline(&mut lo, &doc.outline, &doc, &page_ids, warnings);
@@ -306,21 +332,33 @@ fn page_box(page: &Page) -> Rect {
 // ---------------------------------------------------------------------------------------
 // Fonts
 
-/// One embedded face: the subset program and what the content streams and dictionaries
-/// need to refer to it.
+/// One embedded face as the pages draw it.
 struct FontRes {
     /// Resource name in the pages' `/Font` dictionary; not `F1`…`F14`, which printpdf
     /// would take for the standard 14 fonts.
     resource: String,
-    /// `/BaseFont` with its subset tag.
-    base_font: String,
-    program: Vec<u8>,
-    cff: bool,
     /// Original glyph id → (CID in the subset, advance in 1/1000 em as written in `/W`).
     /// Looked up for every glyph drawn, hence the cheap hasher.
     glyphs: FxHashMap<u16, (u16, i64)>,
     /// Original glyph id → the text its code maps to in ToUnicode.
     text_of: FxHashMap<u16, String>,
+}
+
+/// What builds a face's subset program: the glyph ids it gives are already known (in
+/// [`FontRes::glyphs`]), so it runs beside the drawing of the pages.
+struct FontJob<'a> {
+    index: usize,
+    name: &'a str,
+    data: &'a [u8],
+    plan: GlyphPlan,
+}
+
+/// A face's subset program, deflated, and what its dictionaries say about it.
+struct FontFile {
+    /// `/BaseFont` with its subset tag.
+    base_font: String,
+    program: Stream,
+    cff: bool,
     metrics: FontMetrics,
 }
 
@@ -337,18 +375,16 @@ struct FontMetrics {
 /// Text seen for a glyph: how often, and when first (for a deterministic tie-break).
 type TextVotes = BTreeMap<String, (usize, usize)>;
 
-fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
-    let mut used: Vec<BTreeMap<u16, TextVotes>> = vec![BTreeMap::new(); doc.faces.len()];
+/// Each face's glyphs as the pages draw them, and the jobs that build their programs.
+type Fonts<'a> = (Vec<Option<FontRes>>, Vec<FontJob<'a>>);
+
+fn build_fonts<'a>(pages: &[Page], faces: &'a [FaceData]) -> Result<Fonts<'a>, PdfError> {
+    let mut used: Vec<BTreeMap<u16, TextVotes>> = vec![BTreeMap::new(); faces.len()];
     let mut seen = 0usize;
-    for run in doc
-        .pages
-        .iter()
-        .flat_map(|p| &p.items)
-        .filter_map(|i| match i {
-            Item::Glyphs(run) => Some(run),
-            _ => None,
-        })
-    {
+    for run in pages.iter().flat_map(|p| &p.items).filter_map(|i| match i {
+        Item::Glyphs(run) => Some(run),
+        _ => None,
+    }) {
         let Some(face_used) = used.get_mut(run.face) else {
             continue;
         };
@@ -367,8 +403,9 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
         }
     }
 
-    let mut fonts = Vec::with_capacity(doc.faces.len());
-    for (index, (face, glyph_votes)) in doc.faces.iter().zip(used).enumerate() {
+    let mut fonts = Vec::with_capacity(faces.len());
+    let mut jobs = Vec::new();
+    for (index, (face, glyph_votes)) in faces.iter().zip(used).enumerate() {
         if glyph_votes.is_empty() {
             fonts.push(None);
             continue;
@@ -384,39 +421,71 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
             })
             .collect();
         let gids: Vec<u16> = glyph_votes.keys().copied().collect();
+        let read_back = || PdfError::FontReadBack {
+            name: face.name.clone(),
+        };
+        let original = ttf_parser::Face::parse(&face.data, 0).map_err(|_| read_back())?;
         // Only characters whose own glyph is already kept go into the subset's cmap, so
         // ligature components are not embedded for nothing.
-        let original = ttf_parser::Face::parse(&face.data, 0).ok();
         let chars: BTreeSet<char> = text_of
             .iter()
             .filter_map(|(&gid, text)| {
                 let mut it = text.chars();
                 let c = it.next()?;
-                let own = original.as_ref()?.glyph_index(c)?.0 == gid;
+                let own = original.glyph_index(c)?.0 == gid;
                 (it.next().is_none() && own).then_some(c)
             })
             .collect();
-        let subset =
-            subset_for_glyphs(&face.data, &gids, chars).map_err(|source| PdfError::Font {
-                name: face.name.clone(),
-                source,
-            })?;
-        let read_back = || PdfError::FontReadBack {
+        let plan = plan_for_glyphs(&face.data, &gids, chars).map_err(|source| PdfError::Font {
             name: face.name.clone(),
-        };
-        let parsed = ttf_parser::Face::parse(&subset.data, 0).map_err(|_| read_back())?;
-        let upm = f64::from(parsed.units_per_em().max(1));
-        let scale = |v: f64| (v * 1000.0 / upm).round() as i64;
+            source,
+        })?;
+        // The subset keeps each glyph's advance, so the original's are the subset's.
+        let upm = f64::from(original.units_per_em().max(1));
         let mut glyphs = FxHashMap::default();
         glyphs.reserve(gids.len());
         for &gid in &gids {
-            let cid = subset.new_glyph_id(gid).ok_or_else(read_back)?;
-            let advance = parsed
-                .glyph_hor_advance(ttf_parser::GlyphId(cid))
+            let cid = plan.new_glyph_id(gid).ok_or_else(read_back)?;
+            let advance = original
+                .glyph_hor_advance(ttf_parser::GlyphId(gid))
                 .unwrap_or(0);
-            glyphs.insert(gid, (cid, scale(f64::from(advance))));
+            glyphs.insert(gid, (cid, scale(f64::from(advance), upm)));
         }
+        fonts.push(Some(FontRes {
+            resource: format!("GF{index}"),
+            glyphs,
+            text_of,
+        }));
+        jobs.push(FontJob {
+            index,
+            name: &face.name,
+            data: &face.data,
+            plan,
+        });
+    }
+    Ok((fonts, jobs))
+}
 
+/// `v` font units in 1/1000 em, for a font of `upm` units per em.
+fn scale(v: f64, upm: f64) -> i64 {
+    (v * 1000.0 / upm).round() as i64
+}
+
+impl FontJob<'_> {
+    /// Builds the subset, reads its metrics back and deflates it with `z`.
+    fn run(self, z: &mut flate2::Compress) -> Result<FontFile, PdfError> {
+        let subset = self
+            .plan
+            .build(self.data)
+            .map_err(|source| PdfError::Font {
+                name: self.name.to_string(),
+                source,
+            })?;
+        let parsed =
+            ttf_parser::Face::parse(&subset.data, 0).map_err(|_| PdfError::FontReadBack {
+                name: self.name.to_string(),
+            })?;
+        let upm = f64::from(parsed.units_per_em().max(1));
         let italic_angle = parsed.italic_angle();
         let bbox = parsed.global_bounding_box();
         let weight = parsed.weight().to_number();
@@ -428,16 +497,17 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
             flags |= 1;
         }
         let metrics = FontMetrics {
-            ascent: scale(f64::from(parsed.ascender())),
-            descent: scale(f64::from(parsed.descender())),
-            cap_height: scale(f64::from(
-                parsed.capital_height().unwrap_or(parsed.ascender()),
-            )),
+            ascent: scale(f64::from(parsed.ascender()), upm),
+            descent: scale(f64::from(parsed.descender()), upm),
+            cap_height: scale(
+                f64::from(parsed.capital_height().unwrap_or(parsed.ascender())),
+                upm,
+            ),
             bbox: [
-                scale(f64::from(bbox.x_min)),
-                scale(f64::from(bbox.y_min)),
-                scale(f64::from(bbox.x_max)),
-                scale(f64::from(bbox.y_max)),
+                scale(f64::from(bbox.x_min), upm),
+                scale(f64::from(bbox.y_min), upm),
+                scale(f64::from(bbox.x_max), upm),
+                scale(f64::from(bbox.y_max), upm),
             ],
             italic_angle,
             flags,
@@ -445,21 +515,26 @@ fn build_fonts(doc: &LaidOut) -> Result<Vec<Option<FontRes>>, PdfError> {
             stem_v: 50 + (f64::from(weight) / 65.0).powi(2).round() as i64,
         };
         let cff = subset.data.starts_with(b"OTTO");
-        fonts.push(Some(FontRes {
-            resource: format!("GF{index}"),
-            base_font: format!(
-                "{}+{}",
-                subset_tag(&subset.data),
-                ps_name(&face.name, index)
-            ),
-            program: subset.data,
+        let base_font = format!(
+            "{}+{}",
+            subset_tag(&subset.data),
+            ps_name(self.name, self.index)
+        );
+        let mut dict = Dictionary::new();
+        if cff {
+            dict.set("Subtype", "OpenType");
+        } else {
+            dict.set("Length1", subset.data.len() as i64);
+        }
+        let mut program = Stream::new(dict, subset.data);
+        compress_stream(z, &mut program);
+        Ok(FontFile {
+            base_font,
+            program,
             cff,
-            glyphs,
-            text_of,
             metrics,
-        }));
+        })
     }
-    Ok(fonts)
 }
 
 /// Six capital letters from a hash of the subset: stable across runs, and different
@@ -488,18 +563,15 @@ fn ps_name(name: &str, index: usize) -> String {
 
 /// The Type0 font, its CIDFontType2 (or CIDFontType0 for CFF) descendant, descriptor,
 /// program and ToUnicode; returns the Type0 font's id.
-fn add_font(lo: &mut Document, font: &FontRes) -> ObjectId {
-    let name = || Object::Name(font.base_font.clone().into_bytes());
-    let mut program_dict = Dictionary::new();
-    let (subtype, file_key) = if font.cff {
-        program_dict.set("Subtype", "OpenType");
+fn add_font(lo: &mut Document, font: &FontRes, file: FontFile) -> ObjectId {
+    let name = || Object::Name(file.base_font.clone().into_bytes());
+    let (subtype, file_key) = if file.cff {
         ("CIDFontType0", "FontFile3")
     } else {
-        program_dict.set("Length1", font.program.len() as i64);
         ("CIDFontType2", "FontFile2")
     };
-    let program = lo.add_object(Stream::new(program_dict, font.program.clone()));
-    let m = &font.metrics;
+    let program = lo.add_object(file.program);
+    let m = &file.metrics;
     let descriptor = lo.add_object(Dictionary::from_iter([
         ("Type", Object::Name(b"FontDescriptor".to_vec())),
         ("FontName", name()),
@@ -537,7 +609,7 @@ fn add_font(lo: &mut Document, font: &FontRes) -> ObjectId {
         ("FontDescriptor", descriptor.into()),
         ("W", widths_array(&by_cid)),
     ]);
-    if !font.cff {
+    if !file.cff {
         cid_font.set("CIDToGIDMap", "Identity");
     }
     let cid_font = lo.add_object(cid_font);
@@ -1300,12 +1372,15 @@ fn add_resources(
     lo: &mut Document,
     page_ids: &[ObjectId],
     fonts: &[Option<FontRes>],
+    files: Vec<(usize, FontFile)>,
     images: &[PreparedImage],
 ) -> Result<(), PdfError> {
     let mut font_dict = Dictionary::new();
-    for font in fonts.iter().flatten() {
-        let id = add_font(lo, font);
-        font_dict.set(font.resource.clone(), id);
+    for (index, file) in files {
+        if let Some(Some(font)) = fonts.get(index) {
+            let id = add_font(lo, font, file);
+            font_dict.set(font.resource.clone(), id);
+        }
     }
     let mut xobjects = Dictionary::new();
     for img in images {

@@ -3,7 +3,6 @@
 //! epub-builder assembles the package; [`package::Pass`] then repairs what it gets
 //! wrong and makes the archive reproducible.
 
-mod beside;
 pub mod css;
 pub mod dropcap;
 pub mod fonts;
@@ -23,13 +22,13 @@ use std::thread::Scope;
 
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
+use super::beside::Beside;
 use crate::assets::{Asset, Assets};
 use crate::model::{Block, Document};
 use crate::model::{date, numbering, plain_text};
 use crate::theme::check::optional_color;
 use crate::theme::{RuleStyle, Theme};
 use crate::write::cover::{CoverError, CoverSpec, DrawnCover, check_fonts};
-use beside::Beside;
 use xhtml::{Context, Renderer, escape};
 
 /// Why an EPUB could not be made.

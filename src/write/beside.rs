@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
 
 /// A job started by [`Beside::start`], whose result [`Beside::finish`] waits for.
-pub(super) struct Beside<'scope, T, F> {
+pub(crate) struct Beside<'scope, T, F> {
     /// The job, until whichever thread runs it takes it out.
     job: Arc<Mutex<Option<F>>>,
     /// The thread and where it sends the job's result.
@@ -20,7 +20,7 @@ where
 {
     /// Starts `job` on a thread named `name` in `scope`; if the system has no thread to
     /// give, the job waits for `finish` and runs there.
-    pub(super) fn start<'env>(scope: &'scope Scope<'scope, 'env>, name: &str, job: F) -> Self {
+    pub(crate) fn start<'env>(scope: &'scope Scope<'scope, 'env>, name: &str, job: F) -> Self {
         let job = Arc::new(Mutex::new(Some(job)));
         let theirs = Arc::clone(&job);
         // The result comes back over a channel rather than through `join`: a thread's
@@ -44,13 +44,13 @@ where
     }
 
     /// Whether the job runs on a thread of its own, rather than in `finish`.
-    pub(super) fn on_thread(&self) -> bool {
+    pub(crate) fn on_thread(&self) -> bool {
         self.thread.is_some()
     }
 
     /// The job's result, waiting for its thread or running it now. A panic on the
     /// thread carries on here.
-    pub(super) fn finish(self) -> T {
+    pub(crate) fn finish(self) -> T {
         let done = self
             .thread
             .and_then(|(handle, receiver)| match receiver.recv() {
