@@ -9,8 +9,8 @@
 //! (8.3 ms of CPU per article EPUB with it and without) and shortens the conversion by
 //! half a millisecond on an idle host.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock, PoisonError};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -23,6 +23,48 @@ const LIMIT: Duration = Duration::from_millis(3);
 static WANTED: AtomicUsize = AtomicUsize::new(0);
 /// Starts so far, to number them.
 static STARTS: AtomicUsize = AtomicUsize::new(0);
+
+/// A job handed to the awake thread (see [`hand`]).
+pub type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// What [`hand`] and the awake thread share: which round's thread takes jobs, and the job
+/// waiting for it.
+struct Desk {
+    taking: usize,
+    job: Option<Job>,
+}
+
+static DESK: Mutex<Desk> = Mutex::new(Desk {
+    taking: 0,
+    job: None,
+});
+/// A job waits on the desk: the awake thread looks here on every turn, without the lock.
+static WAITING: AtomicBool = AtomicBool::new(false);
+
+fn desk() -> std::sync::MutexGuard<'static, Desk> {
+    DESK.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Gives `job` to the thread keeping the other core awake, which runs it at once: a
+/// thread started now would often wait a millisecond for a core (this machine's scheduler
+/// packs new threads onto the busy core). Gives the job back if no thread is awake or one
+/// already has a job; the caller then starts a thread of its own.
+pub fn hand(job: Job) -> Result<(), Job> {
+    let mut d = desk();
+    if d.taking == 0 || d.job.is_some() {
+        return Err(job);
+    }
+    d.job = Some(job);
+    WAITING.store(true, Ordering::Release);
+    Ok(())
+}
+
+/// The job on the desk, if any.
+fn take() -> Option<Job> {
+    let job = desk().job.take();
+    WAITING.store(false, Ordering::Relaxed);
+    job
+}
 
 /// Starts the thread, unless the system has only one core (or no thread to give); the
 /// caller need not wait for it. A side thread whose job is done calls it again when more
@@ -41,19 +83,47 @@ fn spawn(limit: Duration) -> Option<JoinHandle<()>> {
     }
     let round = STARTS.fetch_add(1, Ordering::Relaxed) + 1;
     WANTED.store(round, Ordering::Relaxed);
-    std::thread::Builder::new()
+    desk().taking = round;
+    let thread = std::thread::Builder::new()
         .name("warm".into())
         .spawn(move || {
-            let begun = Instant::now();
-            while WANTED.load(Ordering::Relaxed) == round && begun.elapsed() < limit {
+            let mut begun = Instant::now();
+            loop {
+                if WAITING.load(Ordering::Acquire)
+                    && let Some(job) = take()
+                {
+                    job();
+                    // More side jobs may follow; the wait for them starts now.
+                    begun = Instant::now();
+                }
+                if WANTED.load(Ordering::Relaxed) != round || begun.elapsed() >= limit {
+                    break;
+                }
                 for _ in 0..64 {
                     std::hint::spin_loop();
                 }
                 std::thread::yield_now();
             }
-        })
-        // Without the thread, conversion goes on as before, only without the head start.
-        .ok()
+            // No more jobs for this thread; one handed meanwhile still runs here.
+            let last = {
+                let mut d = desk();
+                if d.taking == round {
+                    d.taking = 0;
+                }
+                d.job.take()
+            };
+            if let Some(job) = last {
+                job();
+            }
+        });
+    if thread.is_err() {
+        let mut d = desk();
+        if d.taking == round {
+            d.taking = 0;
+        }
+    }
+    // Without the thread, conversion goes on as before, only without the head start.
+    thread.ok()
 }
 
 /// Ends the waking: the side jobs have begun, or there are none.

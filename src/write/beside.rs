@@ -1,6 +1,8 @@
 //! Work that runs on a thread of its own beside the rest of the book, or in turn on this
-//! thread when no thread can be had.
+//! thread when no thread can be had; or, for a job that borrows nothing, on the thread
+//! keeping the other core awake ([`Handed`]).
 
+use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, sync_channel};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::{Scope, ScopedJoinHandle};
@@ -79,6 +81,50 @@ where
     }
 }
 
+/// A job that borrows nothing, given to the thread keeping the other core awake (see
+/// [`crate::warm::hand`]) when one is, else started with [`Beside`].
+pub(crate) struct Handed<'scope, T> {
+    result: Receiver<std::thread::Result<T>>,
+    thread: Option<Beside<'scope, (), crate::warm::Job>>,
+}
+
+impl<'scope, T: Send + 'static> Handed<'scope, T> {
+    /// Hands `job` over, or starts it on a thread named `name` in `scope`.
+    pub(crate) fn start<'env, F>(scope: &'scope Scope<'scope, 'env>, name: &str, job: F) -> Self
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (sender, result) = sync_channel(1);
+        let job: crate::warm::Job = Box::new(move || {
+            // A panic comes back with the result, to carry on in `finish`.
+            let _ = sender.send(std::panic::catch_unwind(AssertUnwindSafe(job)));
+        });
+        let thread = match crate::warm::hand(job) {
+            Ok(()) => None,
+            Err(job) => Some(Beside::start(scope, name, job)),
+        };
+        Handed { result, thread }
+    }
+
+    /// Whether the job runs elsewhere, rather than in `finish`.
+    pub(crate) fn on_thread(&self) -> bool {
+        self.thread.as_ref().is_none_or(Beside::on_thread)
+    }
+
+    /// The job's result, waiting for it (or running it now when it could not be started).
+    pub(crate) fn finish(self) -> T {
+        if let Some(thread) = self.thread {
+            thread.finish();
+        }
+        match self.result.recv() {
+            Ok(Ok(result)) => result,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            // Whoever takes the job runs it, and it always sends.
+            Err(_) => unreachable!("a handed job ran without sending its result"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,5 +151,23 @@ mod tests {
         });
         let panic = outcome.expect_err("the job's panic reaches the caller");
         assert_eq!(panic.downcast_ref::<&str>(), Some(&"job failed"));
+    }
+
+    #[test]
+    fn a_handed_job_gives_its_result_or_its_panic() {
+        let _ = crate::warm::start();
+        let (a, b) = std::thread::scope(|scope| {
+            let a = Handed::start(scope, "a", || 40 + 2);
+            let b = Handed::start(scope, "b", || "b".repeat(2));
+            (a.finish(), b.finish())
+        });
+        assert_eq!((a, b.as_str()), (42, "bb"));
+        let outcome = std::panic::catch_unwind(|| {
+            std::thread::scope(|scope| {
+                Handed::start(scope, "boom", || -> i32 { panic!("handed job failed") }).finish()
+            })
+        });
+        let panic = outcome.expect_err("the job's panic reaches the caller");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"handed job failed"));
     }
 }

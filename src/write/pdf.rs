@@ -28,7 +28,7 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use super::beside::Beside;
+use super::beside::Handed;
 use crate::assets::Asset;
 use crate::font::subset::{GlyphPlan, SubsetError, plan_for_glyphs};
 use crate::layout::page::{
@@ -117,13 +117,13 @@ pub fn write_pdf(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<u8>, PdfError> {
     check_pages(&doc)?;
-    // The faces outlive the pages' drawing, which the programs' jobs run beside.
+    // The programs' jobs take the faces with them.
     let faces = std::mem::take(&mut doc.faces);
-    let (fonts, jobs) = build_fonts(&doc.pages, &faces)?;
+    let (fonts, jobs) = build_fonts(&doc.pages, faces)?;
     // Building and deflating the subset programs is a good part of the work, and the
     // pages need only the glyph ids, known already: it runs beside the drawing.
     std::thread::scope(|scope| {
-        let building = Beside::start(scope, "fonts", move || {
+        let building = Handed::start(scope, "fonts", move || {
             let mut z = new_compressor();
             jobs.into_iter()
                 .map(|job| Ok((job.index, job.run(&mut z)?)))
@@ -346,10 +346,9 @@ struct FontRes {
 
 /// What builds a face's subset program: the glyph ids it gives are already known (in
 /// [`FontRes::glyphs`]), so it runs beside the drawing of the pages.
-struct FontJob<'a> {
+struct FontJob {
     index: usize,
-    name: &'a str,
-    data: &'a [u8],
+    face: FaceData,
     plan: GlyphPlan,
 }
 
@@ -376,9 +375,9 @@ struct FontMetrics {
 type TextVotes = BTreeMap<String, (usize, usize)>;
 
 /// Each face's glyphs as the pages draw them, and the jobs that build their programs.
-type Fonts<'a> = (Vec<Option<FontRes>>, Vec<FontJob<'a>>);
+type Fonts = (Vec<Option<FontRes>>, Vec<FontJob>);
 
-fn build_fonts<'a>(pages: &[Page], faces: &'a [FaceData]) -> Result<Fonts<'a>, PdfError> {
+fn build_fonts(pages: &[Page], faces: Vec<FaceData>) -> Result<Fonts, PdfError> {
     let mut used: Vec<BTreeMap<u16, TextVotes>> = vec![BTreeMap::new(); faces.len()];
     let mut seen = 0usize;
     for run in pages.iter().flat_map(|p| &p.items).filter_map(|i| match i {
@@ -405,7 +404,7 @@ fn build_fonts<'a>(pages: &[Page], faces: &'a [FaceData]) -> Result<Fonts<'a>, P
 
     let mut fonts = Vec::with_capacity(faces.len());
     let mut jobs = Vec::new();
-    for (index, (face, glyph_votes)) in faces.iter().zip(used).enumerate() {
+    for (index, (face, glyph_votes)) in faces.into_iter().zip(used).enumerate() {
         if glyph_votes.is_empty() {
             fonts.push(None);
             continue;
@@ -456,12 +455,7 @@ fn build_fonts<'a>(pages: &[Page], faces: &'a [FaceData]) -> Result<Fonts<'a>, P
             glyphs,
             text_of,
         }));
-        jobs.push(FontJob {
-            index,
-            name: &face.name,
-            data: &face.data,
-            plan,
-        });
+        jobs.push(FontJob { index, face, plan });
     }
     Ok((fonts, jobs))
 }
@@ -471,20 +465,19 @@ fn scale(v: f64, upm: f64) -> i64 {
     (v * 1000.0 / upm).round() as i64
 }
 
-impl FontJob<'_> {
+impl FontJob {
     /// Builds the subset, reads its metrics back and deflates it with `z`.
     fn run(self, z: &mut flate2::Compress) -> Result<FontFile, PdfError> {
+        let name = self.face.name;
         let subset = self
             .plan
-            .build(self.data)
+            .build(&self.face.data)
             .map_err(|source| PdfError::Font {
-                name: self.name.to_string(),
+                name: name.clone(),
                 source,
             })?;
-        let parsed =
-            ttf_parser::Face::parse(&subset.data, 0).map_err(|_| PdfError::FontReadBack {
-                name: self.name.to_string(),
-            })?;
+        let parsed = ttf_parser::Face::parse(&subset.data, 0)
+            .map_err(|_| PdfError::FontReadBack { name: name.clone() })?;
         let upm = f64::from(parsed.units_per_em().max(1));
         let italic_angle = parsed.italic_angle();
         let bbox = parsed.global_bounding_box();
@@ -518,7 +511,7 @@ impl FontJob<'_> {
         let base_font = format!(
             "{}+{}",
             subset_tag(&subset.data),
-            ps_name(self.name, self.index)
+            ps_name(&name, self.index)
         );
         let mut dict = Dictionary::new();
         if cff {

@@ -22,7 +22,7 @@ use std::thread::Scope;
 
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
-use super::beside::Beside;
+use super::beside::{Beside, Handed};
 use crate::assets::{Asset, Assets};
 use crate::model::{Block, Document};
 use crate::model::{date, numbering, plain_text};
@@ -130,7 +130,7 @@ fn write_in<'scope, 'env>(
         // past that check drawing does not fail on its inputs.
         None => CoverInputs::new(doc, &title, theme).map(|inputs| {
             check_fonts(&inputs.spec()).map(|()| {
-                Beside::start(scope, "cover", move || {
+                Handed::start(scope, "cover", move || {
                     let drawn = Arc::new(DrawnCover::draw(&inputs.spec())?);
                     // Nobody may be waiting to help; then this thread codes it all.
                     let _ = share.try_send(Arc::clone(&drawn));
@@ -684,8 +684,10 @@ const DRAWN_COVER: &str = "images/cover.png";
 
 /// What a generated cover is drawn from: the theme's parts resolved and copied, so that
 /// it can move to the cover's thread.
-struct CoverInputs<'a> {
-    meta: &'a crate::model::Meta,
+struct CoverInputs {
+    kicker: Option<String>,
+    subtitle: Option<String>,
+    authors: Vec<String>,
     title: String,
     date: Option<String>,
     background: [u8; 3],
@@ -695,9 +697,10 @@ struct CoverInputs<'a> {
     text_font: Cow<'static, [u8]>,
 }
 
-impl<'a> CoverInputs<'a> {
+impl CoverInputs {
     /// The cover of `doc` in `theme`'s fonts and colours; `None` when the theme lacks them.
-    fn new(doc: &'a Document, title: &str, theme: &Theme) -> Option<Self> {
+    /// Owns what it needs, so that the drawing can be handed to a thread already running.
+    fn new(doc: &Document, title: &str, theme: &Theme) -> Option<Self> {
         use crate::theme::{FaceStyle, parse_color};
         let heading = theme.heading_family();
         let title_style = if theme.headings.bold {
@@ -710,7 +713,9 @@ impl<'a> CoverInputs<'a> {
             .or_else(|| theme.face_data(heading, FaceStyle::Regular))?;
         let text_font = theme.face_data(&theme.fonts.body, FaceStyle::Regular)?;
         Some(CoverInputs {
-            meta: &doc.meta,
+            kicker: doc.meta.kicker.clone(),
+            subtitle: doc.meta.subtitle.clone(),
+            authors: doc.meta.authors.clone(),
             title: title.to_string(),
             date: doc.meta.date.as_deref().map(date::display),
             background: parse_color(&theme.colors.cover_background).unwrap_or([255, 255, 255]),
@@ -724,10 +729,10 @@ impl<'a> CoverInputs<'a> {
     /// The inputs as `render_cover_png` takes them.
     fn spec(&self) -> CoverSpec<'_> {
         CoverSpec {
-            kicker: self.meta.kicker.as_deref(),
+            kicker: self.kicker.as_deref(),
             title: &self.title,
-            subtitle: self.meta.subtitle.as_deref(),
-            authors: &self.meta.authors,
+            subtitle: self.subtitle.as_deref(),
+            authors: &self.authors,
             date: self.date.as_deref(),
             background: self.background,
             foreground: self.foreground,
