@@ -75,13 +75,17 @@ where
         .collect();
     let mut all: Vec<Elem> = Vec::new();
     for part in parts {
-        let (elems, warnings, missing) = part?;
-        ctx.warnings.extend(warnings);
-        ctx.missing.extend(missing);
-        join(&mut all, elems);
+        append(ctx, &mut all, part?);
     }
     first_references_only(&mut all);
     Ok(all)
+}
+
+/// Appends a chunk set elsewhere, its warnings and missing characters going to `ctx`.
+fn append(ctx: &mut Ctx, all: &mut Vec<Elem>, (elems, warnings, missing): Chunk) {
+    ctx.warnings.extend(warnings);
+    ctx.missing.extend(missing);
+    join(all, elems);
 }
 
 /// Sets `body` as two halves at once, cut before block `cut`: the first on this thread
@@ -142,10 +146,7 @@ where
         blocks::blocks_after(ctx, back, env, &mut out, Follows::Paragraph);
         join(&mut all, out);
     } else {
-        let (elems, warnings, missing) = back_set?;
-        ctx.warnings.extend(warnings);
-        ctx.missing.extend(missing);
-        join(&mut all, elems);
+        append(ctx, &mut all, back_set?);
     }
     first_references_only(&mut all);
     Ok(all)

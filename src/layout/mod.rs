@@ -798,6 +798,19 @@ mod tests {
         assert_eq!(checked, 40);
     }
 
+    /// A 300 pt column of 11 pt text.
+    fn column() -> Env {
+        Env {
+            left: 0.0,
+            width: 300.0,
+            size: 11.0,
+            leading: 15.4,
+            list_depth: 0,
+            indents: true,
+            italic: false,
+        }
+    }
+
     #[test]
     fn an_article_set_in_halves_is_set_as_in_one_pass() {
         let theme = theme();
@@ -813,15 +826,7 @@ mod tests {
         let doc = md(&src.join("\n\n"));
         let cut = flow::halfway(&doc.blocks).expect("a body long enough to cut");
         assert!((5..10).contains(&cut), "cut at {cut}");
-        let env = Env {
-            left: 0.0,
-            width: 300.0,
-            size: 11.0,
-            leading: 15.4,
-            list_depth: 0,
-            indents: true,
-            italic: false,
-        };
+        let env = column();
         let fresh = || make_ctx(&doc, &assets, &theme, 500.0, &mut Vec::new());
         let mut one = fresh().expect("ctx");
         one.drop_cap_pending = true;
@@ -839,15 +844,7 @@ mod tests {
         let assets = Assets::default();
         let mut w = Vec::new();
         let mut ctx = make_ctx(&Document::default(), &assets, &theme, 500.0, &mut w).expect("ctx");
-        let env = Env {
-            left: 0.0,
-            width: 300.0,
-            size: 11.0,
-            leading: 15.4,
-            list_depth: 0,
-            indents: true,
-            italic: false,
-        };
+        let env = column();
         let mut seed = 11;
         let mut elems = Vec::new();
         let mut owner = Vec::new(); // (paragraph, line, lines)
