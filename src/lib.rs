@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod batch;
+pub(crate) mod beside;
 pub mod book;
 pub mod bundle;
 pub mod convert;

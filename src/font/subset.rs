@@ -77,7 +77,7 @@ pub fn subset_for_chars(
     chars: impl IntoIterator<Item = char>,
 ) -> Result<Subset, SubsetError> {
     let chars: BTreeSet<char> = chars.into_iter().chain([' ']).collect();
-    build(font, &[], chars, true)
+    plan(font, &[], chars, true)?.build(font)
 }
 
 /// Subsets `font` to explicit glyph ids, for a PDF whose text the caller shaped itself. The
@@ -125,17 +125,49 @@ impl GlyphPlan {
 
     /// Builds the subset of `font`, the font this plan was made for.
     pub fn build(self, font: &[u8]) -> Result<Subset, SubsetError> {
-        finish(font, self)
-    }
-}
+        let face = FontRef::new(font)?;
+        let remapper = self.remapper;
+        let base = subsetter::subset(font, 0, &remapper).map_err(SubsetError::Subsetter)?;
+        // subsetter wrote this directory itself, so failing to read it back is its bug.
+        let (flavor, mut tables) =
+            read_sfnt(&base).ok_or(SubsetError::Subsetter(subsetter::Error::SubsetError))?;
+        let new_id = |old: u16| remapper.get(old).unwrap_or(0);
 
-fn build(
-    font: &[u8],
-    glyphs: &[u16],
-    chars: BTreeSet<char>,
-    layout: bool,
-) -> Result<Subset, SubsetError> {
-    finish(font, plan(font, glyphs, chars, layout)?)
+        let new_map: BTreeMap<u32, u16> = self
+            .char_map
+            .iter()
+            .map(|(&c, &g)| (c, new_id(g)))
+            .collect();
+        tables.insert(*b"cmap", cmap_table(&new_map)?);
+        if let Some(os2) = face.table_data(Tag::new(b"OS/2")) {
+            tables.insert(*b"OS/2", os2_table(os2.as_bytes(), &new_map));
+        }
+        tables.insert(
+            *b"post",
+            post_table(face.table_data(Tag::new(b"post")).map(|d| d.as_bytes())),
+        );
+        if let Some(gasp) = face.table_data(Tag::new(b"gasp")) {
+            tables.insert(*b"gasp", gasp.as_bytes().to_vec());
+        }
+        if self.layout {
+            // Best effort again: a table that cannot be read or rebuilt is left out.
+            let gsub = gsub_table(&face, &self.ligatures, &new_id).ok().flatten();
+            let gpos = gpos_table(&face, &self.kept, &new_id).ok().flatten();
+            if (gsub.is_some() || gpos.is_some())
+                && let Some(gdef) = gdef_table(&face, &self.kept, &new_id).ok().flatten()
+            {
+                tables.insert(*b"GDEF", gdef);
+            }
+            tables.extend(gsub.map(|t| (*b"GSUB", t)));
+            tables.extend(gpos.map(|t| (*b"GPOS", t)));
+        }
+        let data = write_sfnt(flavor, &tables).ok_or(SubsetError::TooLarge("sfnt"))?;
+        Ok(Subset {
+            data,
+            remapper,
+            missing: self.missing,
+        })
+    }
 }
 
 fn plan(
@@ -180,55 +212,6 @@ fn plan(
         ligatures,
         remapper,
         layout,
-    })
-}
-
-/// The subset `plan` describes.
-fn finish(font: &[u8], plan: GlyphPlan) -> Result<Subset, SubsetError> {
-    let GlyphPlan {
-        kept,
-        char_map,
-        missing,
-        ligatures,
-        remapper,
-        layout,
-    } = plan;
-    let face = FontRef::new(font)?;
-    let base = subsetter::subset(font, 0, &remapper).map_err(SubsetError::Subsetter)?;
-    // subsetter wrote this directory itself, so failing to read it back is its bug.
-    let (flavor, mut tables) =
-        read_sfnt(&base).ok_or(SubsetError::Subsetter(subsetter::Error::SubsetError))?;
-    let new_id = |old: u16| remapper.get(old).unwrap_or(0);
-
-    let new_map: BTreeMap<u32, u16> = char_map.iter().map(|(&c, &g)| (c, new_id(g))).collect();
-    tables.insert(*b"cmap", cmap_table(&new_map)?);
-    if let Some(os2) = face.table_data(Tag::new(b"OS/2")) {
-        tables.insert(*b"OS/2", os2_table(os2.as_bytes(), &new_map));
-    }
-    tables.insert(
-        *b"post",
-        post_table(face.table_data(Tag::new(b"post")).map(|d| d.as_bytes())),
-    );
-    if let Some(gasp) = face.table_data(Tag::new(b"gasp")) {
-        tables.insert(*b"gasp", gasp.as_bytes().to_vec());
-    }
-    if layout {
-        // Best effort again: a table that cannot be read or rebuilt is left out.
-        let gsub = gsub_table(&face, &ligatures, &new_id).ok().flatten();
-        let gpos = gpos_table(&face, &kept, &new_id).ok().flatten();
-        if (gsub.is_some() || gpos.is_some())
-            && let Some(gdef) = gdef_table(&face, &kept, &new_id).ok().flatten()
-        {
-            tables.insert(*b"GDEF", gdef);
-        }
-        tables.extend(gsub.map(|t| (*b"GSUB", t)));
-        tables.extend(gpos.map(|t| (*b"GPOS", t)));
-    }
-    let data = write_sfnt(flavor, &tables).ok_or(SubsetError::TooLarge("sfnt"))?;
-    Ok(Subset {
-        data,
-        remapper,
-        missing,
     })
 }
 

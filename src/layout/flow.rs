@@ -15,7 +15,8 @@ use rayon::prelude::*;
 use super::LayoutError;
 use super::blocks::{self, Ctx, Elem, Env, Follows};
 use super::page::Item;
-use crate::model::{Block, Inline};
+use crate::beside::Beside;
+use crate::model::Block;
 
 /// One chunk set: its elements, warnings and characters no face has.
 type Chunk = (Vec<Elem>, Vec<String>, Vec<char>);
@@ -115,29 +116,15 @@ where
         Ok((out, c.warnings, c.missing.into_iter().collect()))
     };
     let (mut all, back_set) = std::thread::scope(|scope| {
-        let thread = std::thread::Builder::new()
-            .name("layout".into())
-            .spawn_scoped(scope, || {
-                // This core is awake now (see `crate::warm`).
-                crate::warm::done();
-                let set = set_back();
-                // The writer's side job comes next; keep this core awake for it.
-                let _ = crate::warm::start();
-                set
-            });
-        if thread.is_err() {
-            crate::warm::done();
-        }
+        let back_half = Beside::start(scope, "layout", || {
+            let set = set_back();
+            // The writer's side job comes next; keep this core awake for it.
+            let _ = crate::warm::start();
+            set
+        });
         let mut out = Vec::new();
         blocks::blocks_after(ctx, front, env, &mut out, Follows::Nothing);
-        let back_set = match thread {
-            Ok(handle) => handle
-                .join()
-                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            // No thread to be had: the second half in turn.
-            Err(_) => set_back(),
-        };
-        (out, back_set)
+        (out, back_half.finish())
     });
     if ctx.drop_cap_pending {
         // Every paragraph of the first half was too short for the drop cap, which passes
@@ -161,7 +148,7 @@ pub(super) fn halfway(body: &[Block]) -> Option<usize> {
     if total < HALVES_FROM_TEXT {
         return None;
     }
-    let plain = |b: &Block| matches!(b, Block::Paragraph { content } if !lone_image(content));
+    let plain = |b: &Block| matches!(b, Block::Paragraph { content } if blocks::lone_image(content).is_none());
     let mut before = 0;
     let mut best: Option<(usize, usize)> = None;
     for i in 1..body.len() {
@@ -174,11 +161,6 @@ pub(super) fn halfway(body: &[Block]) -> Option<usize> {
         }
     }
     best.map(|(i, _)| i)
-}
-
-/// Whether a paragraph is only an image (set as a figure, not as text).
-fn lone_image(content: &[Inline]) -> bool {
-    blocks::lone_image(content).is_some()
 }
 
 /// Bytes of text in a block, a measure of the work of setting it.

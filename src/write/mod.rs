@@ -1,6 +1,5 @@
 //! Writers: the document model to output files.
 
-mod beside;
 pub mod cover;
 pub mod epub;
 pub mod links;

@@ -28,8 +28,8 @@ use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 
-use super::beside::Handed;
 use crate::assets::Asset;
+use crate::beside::Handed;
 use crate::font::subset::{GlyphPlan, SubsetError, plan_for_glyphs};
 use crate::layout::page::{
     FaceData, GlyphRun, Item, LaidOut, LinkTarget, OutlineEntry, Page, PositionedGlyph, Rgb,

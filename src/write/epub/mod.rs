@@ -22,8 +22,8 @@ use std::thread::Scope;
 
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
-use super::beside::{Beside, Handed};
 use crate::assets::{Asset, Assets};
+use crate::beside::{Beside, Handed};
 use crate::model::{Block, Document};
 use crate::model::{date, numbering, plain_text};
 use crate::theme::check::optional_color;

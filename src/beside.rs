@@ -1,5 +1,5 @@
-//! Work that runs on a thread of its own beside the rest of the book, or in turn on this
-//! thread when no thread can be had; or, for a job that borrows nothing, on the thread
+//! Work that runs on a thread of its own beside the rest of a conversion (a layout's second
+//! half, a writer's cover and fonts), or in turn on this thread when no thread can be had; or, for a job that borrows nothing, on the thread
 //! keeping the other core awake ([`Handed`]).
 
 use std::panic::AssertUnwindSafe;
@@ -42,6 +42,10 @@ where
             })
             .ok()
             .map(|handle| (handle, receiver));
+        if thread.is_none() {
+            // The job runs in `finish`, on this core: nothing to keep the other awake for.
+            crate::warm::done();
+        }
         Beside { job, thread }
     }
 
