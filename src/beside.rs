@@ -1,6 +1,6 @@
-//! Work that runs on a thread of its own beside the rest of a conversion (a layout's second
-//! half, a writer's cover and fonts), or in turn on this thread when no thread can be had; or, for a job that borrows nothing, on the thread
-//! keeping the other core awake ([`Handed`]).
+//! Side jobs of a conversion (a layout's second half, a writer's cover and fonts): on the
+//! thread keeping the other core awake when it is free ([`Handed`], [`along`]), else on a
+//! thread of their own ([`Beside`]), or in turn on this thread when no thread can be had.
 
 use std::panic::AssertUnwindSafe;
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -85,11 +85,76 @@ where
     }
 }
 
-/// A job that borrows nothing, given to the thread keeping the other core awake (see
-/// [`crate::warm::hand`]) when one is, else started with [`Beside`].
-pub(crate) struct Handed<'scope, T> {
+/// A result owed by a job on the thread keeping the other core awake. Dropped (or asked
+/// for), it takes the job back if that thread has not started it, else waits for it to
+/// end: a job may borrow data that must outlive it.
+struct Owed<T> {
+    ticket: crate::warm::Ticket,
     result: Receiver<std::thread::Result<T>>,
-    thread: Option<Beside<'scope, (), crate::warm::Job>>,
+    settled: bool,
+}
+
+impl<T> Owed<T> {
+    /// The job's result: run here if the awake thread has not started it yet. A panic in
+    /// the job carries on here.
+    fn finish(mut self) -> T {
+        self.settled = true;
+        if let Some(job) = crate::warm::take_back(self.ticket) {
+            job();
+        }
+        received(&self.result)
+    }
+}
+
+impl<T> Drop for Owed<T> {
+    fn drop(&mut self) {
+        if !self.settled {
+            // Unwinding: the job is not wanted, but must not outlive what it borrows.
+            drop(crate::warm::take_back(self.ticket));
+            let _ = self.result.recv();
+        }
+    }
+}
+
+/// The result a job sent, its panic carried on here.
+fn received<T>(result: &Receiver<std::thread::Result<T>>) -> T {
+    match result.recv() {
+        Ok(Ok(value)) => value,
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        // A job taken is run, and it always sends; only `Owed`'s drop discards one.
+        Err(_) => unreachable!("a job ended without sending its result"),
+    }
+}
+
+/// `job` boxed to send its result (or its panic) to the returned receiver.
+fn sending<'a, T: Send + 'a>(
+    job: impl FnOnce() -> T + Send + 'a,
+) -> (
+    Box<dyn FnOnce() + Send + 'a>,
+    Receiver<std::thread::Result<T>>,
+) {
+    let (sender, result) = sync_channel(1);
+    let job = Box::new(move || {
+        let _ = sender.send(std::panic::catch_unwind(AssertUnwindSafe(job)));
+    });
+    (job, result)
+}
+
+/// A job that borrows nothing, given to the thread keeping the other core awake (see
+/// [`crate::warm::hand`]) when it is free, else started with [`Beside`] or kept for
+/// `finish`.
+pub(crate) struct Handed<'scope, T> {
+    way: Way<'scope, T>,
+}
+
+/// Where a [`Handed`] job runs.
+enum Way<'scope, T> {
+    Awake(Owed<T>),
+    Thread(
+        Beside<'scope, (), crate::warm::Job>,
+        Receiver<std::thread::Result<T>>,
+    ),
+    Later(crate::warm::Job, Receiver<std::thread::Result<T>>),
 }
 
 impl<'scope, T: Send + 'static> Handed<'scope, T> {
@@ -98,33 +163,99 @@ impl<'scope, T: Send + 'static> Handed<'scope, T> {
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        let (sender, result) = sync_channel(1);
-        let job: crate::warm::Job = Box::new(move || {
-            // A panic comes back with the result, to carry on in `finish`.
-            let _ = sender.send(std::panic::catch_unwind(AssertUnwindSafe(job)));
-        });
-        let thread = match crate::warm::hand(job) {
-            Ok(()) => None,
-            Err(job) => Some(Beside::start(scope, name, job)),
+        let (job, result) = sending(job);
+        let way = match crate::warm::hand(job) {
+            Ok(ticket) => Way::Awake(Owed {
+                ticket,
+                result,
+                settled: false,
+            }),
+            Err(job) => Way::Thread(Beside::start(scope, name, job), result),
         };
-        Handed { result, thread }
+        Handed { way }
+    }
+
+    /// Hands `job` over, or keeps it to run in `finish` on the caller's thread: for a job
+    /// that would only compete for a core with work already under way.
+    pub(crate) fn or_later<F>(job: F) -> Self
+    where
+        F: FnOnce() -> T + Send + 'static,
+    {
+        let (boxed, result) = sending(job);
+        let way = match crate::warm::hand(boxed) {
+            Ok(ticket) => Way::Awake(Owed {
+                ticket,
+                result,
+                settled: false,
+            }),
+            Err(boxed) => Way::Later(boxed, result),
+        };
+        Handed { way }
     }
 
     /// Whether the job runs elsewhere, rather than in `finish`.
     pub(crate) fn on_thread(&self) -> bool {
-        self.thread.as_ref().is_none_or(Beside::on_thread)
+        match &self.way {
+            Way::Awake(_) => true,
+            Way::Thread(thread, _) => thread.on_thread(),
+            Way::Later(..) => false,
+        }
     }
 
     /// The job's result, waiting for it (or running it now when it could not be started).
     pub(crate) fn finish(self) -> T {
-        if let Some(thread) = self.thread {
-            thread.finish();
+        match self.way {
+            Way::Awake(owed) => owed.finish(),
+            Way::Thread(thread, result) => {
+                thread.finish();
+                received(&result)
+            }
+            Way::Later(job, result) => {
+                job();
+                received(&result)
+            }
         }
-        match self.result.recv() {
-            Ok(Ok(result)) => result,
-            Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            // Whoever takes the job runs it, and it always sends.
-            Err(_) => unreachable!("a handed job ran without sending its result"),
+    }
+}
+
+/// Runs `job` beside `here`, which runs on this thread: on the thread keeping the other
+/// core awake if it is free, else on a thread named `name` of its own (or after `here`,
+/// if none can be had). Returns both results; a panic in either carries on here. `job`
+/// may borrow: it has run, or been dropped, before this returns or unwinds.
+pub(crate) fn along<'a, T, R>(
+    name: &str,
+    job: impl FnOnce() -> T + Send + 'a,
+    here: impl FnOnce() -> R,
+) -> (T, R)
+where
+    T: Send + 'a,
+{
+    let (job, result) = sending(job);
+    // SAFETY: only the lifetime changes. The job leaves this frame only for the awake
+    // thread, and `Owed` (finished below, or dropped when `here` unwinds) takes it back
+    // unrun or waits until it has run and been dropped (its result sender, which it owns,
+    // hangs up only then) before this frame, and with it 'a, can end.
+    let job: crate::warm::Job =
+        unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'a>, crate::warm::Job>(job) };
+    match crate::warm::hand(job) {
+        Ok(ticket) => {
+            let owed = Owed {
+                ticket,
+                result,
+                settled: false,
+            };
+            let mine = here();
+            (owed.finish(), mine)
+        }
+        Err(job) => {
+            // Back to its own lifetime: it runs within the scope below.
+            let job: Box<dyn FnOnce() + Send + 'a> = job;
+            std::thread::scope(|scope| {
+                let side = Beside::start(scope, name, job);
+                let mine = here();
+                side.finish();
+                (received(&result), mine)
+            })
         }
     }
 }
@@ -173,5 +304,53 @@ mod tests {
         });
         let panic = outcome.expect_err("the job's panic reaches the caller");
         assert_eq!(panic.downcast_ref::<&str>(), Some(&"handed job failed"));
+    }
+
+    #[test]
+    fn a_job_run_along_may_borrow_and_gives_its_result() {
+        let _ = crate::warm::start();
+        let words = ["two", "halves"];
+        let (count, joined) = along("count", || words.len(), || words.join(" "));
+        assert_eq!((count, joined.as_str()), (2, "two halves"));
+        // Without an awake thread the job still runs, on a thread of its own.
+        crate::warm::done();
+        let (sum, n) = along("sum", || words.iter().map(|w| w.len()).sum::<usize>(), || 7);
+        assert_eq!((sum, n), (9, 7));
+    }
+
+    #[test]
+    fn a_job_run_along_outlives_no_borrow_when_this_side_panics() {
+        use std::sync::atomic::{AtomicU8, Ordering};
+        for _ in 0..20 {
+            let _ = crate::warm::start();
+            // 1: the job began; 2: it ended. Checked after the unwinding, when the data it
+            // borrows is about to go: a job that began must have ended.
+            let state = AtomicU8::new(0);
+            let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                along(
+                    "slow",
+                    || {
+                        state.store(1, Ordering::SeqCst);
+                        std::thread::sleep(std::time::Duration::from_millis(2));
+                        state.store(2, Ordering::SeqCst);
+                    },
+                    || panic!("this side failed"),
+                )
+            }));
+            assert!(outcome.is_err(), "the panic reaches the caller");
+            assert_ne!(state.load(Ordering::SeqCst), 1, "the job was still running");
+        }
+        crate::warm::done();
+    }
+
+    #[test]
+    fn a_job_kept_for_later_runs_in_finish() {
+        let job = Handed::or_later(|| (1..=4).product::<u32>());
+        assert_eq!(job.finish(), 24);
+        let outcome = std::panic::catch_unwind(|| {
+            Handed::or_later(|| -> u32 { panic!("kept job failed") }).finish()
+        });
+        let panic = outcome.expect_err("the job's panic reaches the caller");
+        assert_eq!(panic.downcast_ref::<&str>(), Some(&"kept job failed"));
     }
 }

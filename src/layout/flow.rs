@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::LayoutError;
 use super::blocks::{self, Ctx, Elem, Env, Follows};
 use super::page::Item;
-use crate::beside::Beside;
+use crate::beside::along;
 use crate::model::Block;
 
 /// One chunk set: its elements, warnings and characters no face has.
@@ -90,8 +90,8 @@ fn append(ctx: &mut Ctx, all: &mut Vec<Elem>, (elems, warnings, missing): Chunk)
 }
 
 /// Sets `body` as two halves at once, cut before block `cut`: the first on this thread
-/// with `ctx`, whose caches the title block has warmed, the second on a thread of its own
-/// with a context from `fresh`. Joined, they are the elements one pass would give.
+/// with `ctx`, whose caches the title block has warmed, the second beside it (on the core
+/// kept awake, see [`along`]) with a context from `fresh`. Joined, they are the elements one pass would give.
 fn halves<'a, F>(
     ctx: &mut Ctx<'a>,
     body: &[Block],
@@ -115,16 +115,10 @@ where
         blocks::blocks_after(&mut c, back, env, &mut out, Follows::Paragraph);
         Ok((out, c.warnings, c.missing.into_iter().collect()))
     };
-    let (mut all, back_set) = std::thread::scope(|scope| {
-        let back_half = Beside::start(scope, "layout", || {
-            let set = set_back();
-            // The writer's side job comes next; keep this core awake for it.
-            let _ = crate::warm::start();
-            set
-        });
+    let (back_set, mut all) = along("layout", set_back, || {
         let mut out = Vec::new();
         blocks::blocks_after(ctx, front, env, &mut out, Follows::Nothing);
-        (out, back_half.finish())
+        out
     });
     if ctx.drop_cap_pending {
         // Every paragraph of the first half was too short for the drop cap, which passes

@@ -23,7 +23,7 @@ use std::thread::Scope;
 use epub_builder::{EpubBuilder, EpubContent, EpubVersion, ReferenceType, TocElement, ZipLibrary};
 
 use crate::assets::{Asset, Assets};
-use crate::beside::{Beside, Handed};
+use crate::beside::Handed;
 use crate::model::{Block, Document};
 use crate::model::{date, numbering, plain_text};
 use crate::theme::check::optional_color;
@@ -223,16 +223,18 @@ fn write_in<'scope, 'env>(
             drop_cap: (!initials.is_empty()).then_some(initials.as_str()),
         },
     );
-    // Subsetting the fonts (and deflating a large set) is a good part of the work and
-    // needs nothing else from it, so it runs beside the rest; epub-builder gets
-    // placeholders and the finishing pass copies the packed entries in.
+    // Subsetting the fonts (and deflating a large set) needs nothing else from the book:
+    // epub-builder gets placeholders and the finishing pass copies the packed entries in.
     let planned = fonts::plan(theme, &usage, warnings);
     let mut faces: Vec<css::EmbeddedFace> = Vec::with_capacity(planned.len());
     for p in &planned {
         b.add_resource(&p.face.href, &[][..], "font/ttf")?;
         faces.push(p.face.clone());
     }
-    let fonts_packed = Beside::start(scope, "fonts", move || {
+    // Handed over when the awake thread is free (the book has its own cover); when it is
+    // drawing the cover, a thread of their own would only take turns with this one or
+    // with the drawing, so this thread subsets them once its own part is done.
+    let fonts_packed = Handed::or_later(move || {
         let mut notes = Vec::new();
         let entries: Vec<(String, Vec<u8>)> = planned
             .into_iter()
