@@ -92,6 +92,8 @@ struct Owed<T> {
     ticket: crate::warm::Ticket,
     result: Receiver<std::thread::Result<T>>,
     settled: bool,
+    /// Whether the job borrows, and so must end before this is dropped.
+    borrows: bool,
 }
 
 impl<T> Owed<T> {
@@ -109,9 +111,12 @@ impl<T> Owed<T> {
 impl<T> Drop for Owed<T> {
     fn drop(&mut self) {
         if !self.settled {
-            // Unwinding: the job is not wanted, but must not outlive what it borrows.
+            // Not wanted any more (unwinding, or a guess that missed): dropped unrun, or
+            // left to finish unless it borrows what is about to go.
             drop(crate::warm::take_back(self.ticket));
-            let _ = self.result.recv();
+            if self.borrows {
+                let _ = self.result.recv();
+            }
         }
     }
 }
@@ -169,6 +174,7 @@ impl<'scope, T: Send + 'static> Handed<'scope, T> {
                 ticket,
                 result,
                 settled: false,
+                borrows: false,
             }),
             Err(job) => Way::Thread(Beside::start(scope, name, job), result),
         };
@@ -187,6 +193,7 @@ impl<'scope, T: Send + 'static> Handed<'scope, T> {
                 ticket,
                 result,
                 settled: false,
+                borrows: false,
             }),
             Err(boxed) => Way::Later(boxed, result),
         };
@@ -243,6 +250,7 @@ where
                 ticket,
                 result,
                 settled: false,
+                borrows: true,
             };
             let mine = here();
             (owed.finish(), mine)

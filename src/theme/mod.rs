@@ -15,6 +15,8 @@ use std::path::PathBuf;
 
 use serde::Deserialize;
 
+use crate::beside::Handed;
+
 /// The built-in themes: name and TOML source.
 const BUILTIN: &[(&str, &str)] = &[
     ("classic", include_str!("../../themes/classic.toml")),
@@ -521,11 +523,40 @@ pub fn builtin_names() -> Vec<&'static str> {
     BUILTIN.iter().map(|(n, _)| *n).collect()
 }
 
+/// A theme being loaded beside other work (see [`Theme::load_beside`]).
+pub struct Loading {
+    name: String,
+    job: Handed<'static, Result<Theme, ThemeError>>,
+}
+
+impl Loading {
+    /// The name or path being loaded.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The theme, or why it could not be loaded, as [`Theme::load`] gives them.
+    pub fn finish(self) -> Result<Theme, ThemeError> {
+        self.job.finish()
+    }
+}
+
 impl Theme {
     /// A theme by path, user theme name or built-in name, with its `extends` chain resolved
     /// (see [`source::Sources::resolve`] for the order).
     pub fn load(name_or_path: &str) -> Result<Theme, ThemeError> {
         load::load(&source::Sources::from_env(), name_or_path)
+    }
+
+    /// Starts loading `name_or_path` as [`Theme::load`] does, on the thread keeping the
+    /// other core awake when it is free (see [`crate::warm`]), else when it is asked for.
+    pub fn load_beside(name_or_path: &str) -> Loading {
+        let name = name_or_path.to_string();
+        let asked = name.clone();
+        Loading {
+            name,
+            job: Handed::or_later(move || Theme::load(&asked)),
+        }
     }
 
     /// The default theme: the built-in `classic`, whatever the user's folder holds.
@@ -638,6 +669,23 @@ pub fn parse_color(s: &str) -> Option<[u8; 3]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_theme_loaded_beside_is_the_theme_loaded_here() {
+        let _ = crate::warm::start();
+        let beside = Theme::load_beside("classic");
+        assert_eq!(beside.name(), "classic");
+        let here = Theme::load("classic").expect("classic loads");
+        let beside = beside.finish().expect("classic loads beside");
+        assert_eq!(format!("{beside:?}"), format!("{here:?}"));
+        let missing = Theme::load_beside("no-such-theme-anywhere").finish();
+        let expected = Theme::load("no-such-theme-anywhere");
+        assert_eq!(
+            missing.map(|_| ()).map_err(|e| e.to_string()),
+            expected.map(|_| ()).map_err(|e| e.to_string())
+        );
+        crate::warm::done();
+    }
 
     #[test]
     fn builtins_load_with_fonts() {
