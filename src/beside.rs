@@ -145,6 +145,26 @@ fn sending<'a, T: Send + 'a>(
     (job, result)
 }
 
+/// A job not handed over, and the receiver its result will come to.
+type Unhanded<T> = (crate::warm::Job, Receiver<std::thread::Result<T>>);
+
+/// `job` handed to the awake thread, its result owed; or given back unrun, with the
+/// receiver its result will come to.
+fn hand_over<T: Send + 'static>(
+    job: impl FnOnce() -> T + Send + 'static,
+) -> Result<Owed<T>, Unhanded<T>> {
+    let (job, result) = sending(job);
+    match crate::warm::hand(job) {
+        Ok(ticket) => Ok(Owed {
+            ticket,
+            result,
+            settled: false,
+            borrows: false,
+        }),
+        Err(job) => Err((job, result)),
+    }
+}
+
 /// A job that borrows nothing, given to the thread keeping the other core awake (see
 /// [`crate::warm::hand`]) when it is free, else started with [`Beside`] or kept for
 /// `finish`.
@@ -168,15 +188,9 @@ impl<'scope, T: Send + 'static> Handed<'scope, T> {
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        let (job, result) = sending(job);
-        let way = match crate::warm::hand(job) {
-            Ok(ticket) => Way::Awake(Owed {
-                ticket,
-                result,
-                settled: false,
-                borrows: false,
-            }),
-            Err(job) => Way::Thread(Beside::start(scope, name, job), result),
+        let way = match hand_over(job) {
+            Ok(owed) => Way::Awake(owed),
+            Err((job, result)) => Way::Thread(Beside::start(scope, name, job), result),
         };
         Handed { way }
     }
@@ -187,15 +201,9 @@ impl<'scope, T: Send + 'static> Handed<'scope, T> {
     where
         F: FnOnce() -> T + Send + 'static,
     {
-        let (boxed, result) = sending(job);
-        let way = match crate::warm::hand(boxed) {
-            Ok(ticket) => Way::Awake(Owed {
-                ticket,
-                result,
-                settled: false,
-                borrows: false,
-            }),
-            Err(boxed) => Way::Later(boxed, result),
+        let way = match hand_over(job) {
+            Ok(owed) => Way::Awake(owed),
+            Err((job, result)) => Way::Later(job, result),
         };
         Handed { way }
     }
