@@ -154,12 +154,21 @@ fn hand_over<T: Send + 'static>(
     job: impl FnOnce() -> T + Send + 'static,
 ) -> Result<Owed<T>, Unhanded<T>> {
     let (job, result) = sending(job);
+    hand_sending(job, result, false)
+}
+
+/// [`hand_over`] for a job already boxed by [`sending`]; `borrows` as in [`Owed`].
+fn hand_sending<T>(
+    job: crate::warm::Job,
+    result: Receiver<std::thread::Result<T>>,
+    borrows: bool,
+) -> Result<Owed<T>, Unhanded<T>> {
     match crate::warm::hand(job) {
         Ok(ticket) => Ok(Owed {
             ticket,
             result,
             settled: false,
-            borrows: false,
+            borrows,
         }),
         Err(job) => Err((job, result)),
     }
@@ -252,18 +261,12 @@ where
     // hangs up only then) before this frame, and with it 'a, can end.
     let job: crate::warm::Job =
         unsafe { std::mem::transmute::<Box<dyn FnOnce() + Send + 'a>, crate::warm::Job>(job) };
-    match crate::warm::hand(job) {
-        Ok(ticket) => {
-            let owed = Owed {
-                ticket,
-                result,
-                settled: false,
-                borrows: true,
-            };
+    match hand_sending(job, result, true) {
+        Ok(owed) => {
             let mine = here();
             (owed.finish(), mine)
         }
-        Err(job) => {
+        Err((job, result)) => {
             // Back to its own lifetime: it runs within the scope below.
             let job: Box<dyn FnOnce() + Send + 'a> = job;
             std::thread::scope(|scope| {

@@ -61,6 +61,24 @@ fn desk() -> std::sync::MutexGuard<'static, Desk> {
     DESK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+impl Desk {
+    /// The job waiting here, if any, no longer waiting.
+    fn take_job(&mut self) -> Option<Job> {
+        WAITING.store(false, Ordering::Relaxed);
+        self.job.take().map(|(_, job)| job)
+    }
+
+    /// Ends `round`'s taking of jobs, if it is still the one taking them; the job handed
+    /// to it meanwhile, which its caller then runs.
+    fn close(&mut self, round: usize) -> Option<Job> {
+        if self.taking != round {
+            return None;
+        }
+        self.taking = 0;
+        self.take_job()
+    }
+}
+
 /// Gives `job` to the thread keeping the other core awake, which runs it at once: a
 /// thread started now would often wait a millisecond for a core (this machine's scheduler
 /// packs new threads onto the busy core). Gives the job back if no thread is awake or the
@@ -83,10 +101,7 @@ pub fn hand(job: Job) -> Result<Ticket, Job> {
 pub fn take_back(ticket: Ticket) -> Option<Job> {
     let mut d = desk();
     match &d.job {
-        Some((t, _)) if *t == ticket => {
-            WAITING.store(false, Ordering::Relaxed);
-            d.job.take().map(|(_, job)| job)
-        }
+        Some((t, _)) if *t == ticket => d.take_job(),
         _ => None,
     }
 }
@@ -94,8 +109,7 @@ pub fn take_back(ticket: Ticket) -> Option<Job> {
 /// The job on the desk, if any, marked running.
 fn take() -> Option<Job> {
     let mut d = desk();
-    WAITING.store(false, Ordering::Relaxed);
-    let job = d.job.take().map(|(_, job)| job);
+    let job = d.take_job();
     d.running = job.is_some();
     job
 }
@@ -107,8 +121,8 @@ fn run(job: Job) {
 }
 
 /// Starts the thread, unless the system has only one core (or no thread to give); the
-/// caller need not wait for it. A side thread whose job is done calls it again when more
-/// side jobs follow, so that its core stays awake for them.
+/// caller need not wait for it. It runs one handed job after another, each restarting its
+/// wait, so one start serves all of a conversion's side jobs.
 pub fn start() -> Option<JoinHandle<()>> {
     spawn(LIMIT)
 }
@@ -145,13 +159,7 @@ fn spawn(limit: Duration) -> Option<JoinHandle<()>> {
                 std::thread::yield_now();
             }
             // No more jobs for this thread; one handed meanwhile still runs here.
-            let last = {
-                let mut d = desk();
-                if d.taking == round {
-                    d.taking = 0;
-                }
-                d.job.take().map(|(_, job)| job)
-            };
+            let last = desk().close(round);
             if let Some(job) = last {
                 job();
             }
@@ -161,15 +169,7 @@ fn spawn(limit: Duration) -> Option<JoinHandle<()>> {
     }
     if thread.is_err() {
         // Nobody will take jobs for this round; one handed meanwhile runs here.
-        let job = {
-            let mut d = desk();
-            if d.taking == round {
-                d.taking = 0;
-                d.job.take().map(|(_, job)| job)
-            } else {
-                None
-            }
-        };
+        let job = desk().close(round);
         if let Some(job) = job {
             job();
         }
