@@ -10,7 +10,7 @@ use galley::convert::{self, OutputFormat, Overrides, Settings};
 use galley::fetch::{self, FetchOptions, Fetcher};
 use galley::layout::paper::PaperSize;
 use galley::limits::Limits;
-use galley::read::{Format, Source};
+use galley::read::{Format, ReadOptions, Source};
 use galley::theme::source::{Origin, Sources};
 use galley::theme::{self, Theme};
 
@@ -438,6 +438,13 @@ fn run_with(args: ConvertArgs, plan: BookPlan, early: Option<theme::Loading>) ->
             "-o names one output; with --each, choose a folder with --out-dir".into()
         ));
     }
+    let limits = args.safety.limits();
+    // One file, read here while the theme loads beside: the theme is no part of reading.
+    // Its result waits until the theme is in, so a bad theme is still reported first.
+    let single =
+        plan.outputs.is_none() && inputs.len() == 1 && !args.each && args.out_dir.is_none();
+    let read_early = (single && is_local_file(&inputs[0]))
+        .then(|| convert::read_input(&inputs[0], None, &read_options(&args, from, limits)));
     let theme = match early {
         Some(loading) if loading.name() == args.theme => loading.finish(),
         // Another theme was asked for; the guess, if still loading, is left to finish.
@@ -451,7 +458,6 @@ fn run_with(args: ConvertArgs, plan: BookPlan, early: Option<theme::Loading>) ->
         date: args.date.clone(),
         cover: args.cover.clone(),
     };
-    let limits = args.safety.limits();
     let fetcher = (!args.run.offline).then(|| {
         Fetcher::new(FetchOptions {
             allow_private: args.run.allow_private,
@@ -488,15 +494,18 @@ fn run_with(args: ConvertArgs, plan: BookPlan, early: Option<theme::Loading>) ->
         settings: &settings,
         files: inputs
             .iter()
-            .filter(|p| p.as_os_str() != "-" && !is_url(p))
+            .filter(|p| is_local_file(p))
             .cloned()
             .collect(),
     };
     if plan.outputs.is_some() || inputs.len() > 1 && args.output.is_some() {
         return job.book(&inputs);
     }
-    if inputs.len() == 1 && !args.each && args.out_dir.is_none() {
-        let source = job.read(&inputs[0])?;
+    if single {
+        let source = match read_early {
+            Some(read) => read?,
+            None => job.read(&inputs[0])?,
+        };
         let outputs = job.outputs_for(&inputs[0], &source)?;
         job.write_all(source, &outputs)?;
         return Ok(());
@@ -506,6 +515,20 @@ fn run_with(args: ConvertArgs, plan: BookPlan, early: Option<theme::Loading>) ->
 
 fn is_url(p: &Path) -> bool {
     p.to_str().is_some_and(fetch::is_web_url)
+}
+
+/// An input named as a file: neither standard input nor a web address.
+fn is_local_file(p: &Path) -> bool {
+    p.as_os_str() != "-" && !is_url(p)
+}
+
+/// How `convert`'s options read every input.
+fn read_options(args: &ConvertArgs, from: Option<Format>, limits: Limits) -> ReadOptions {
+    ReadOptions {
+        format: from,
+        no_extract: args.no_extract,
+        limits,
+    }
 }
 
 /// The entries of a reading list, as inputs.
@@ -583,11 +606,7 @@ struct Job<'a> {
 impl Job<'_> {
     /// Reads (or fetches) one input.
     fn read(&self, input: &Path) -> Result<Source> {
-        let read_opts = galley::read::ReadOptions {
-            format: self.from,
-            no_extract: self.args.no_extract,
-            limits: self.settings.limits,
-        };
+        let read_opts = read_options(self.args, self.from, self.settings.limits);
         if let Some(u) = input.to_str().filter(|s| fetch::is_web_url(s)) {
             let now = self.settings.source_date_epoch.unwrap_or_else(unix_now);
             return Ok(convert::read_url(
