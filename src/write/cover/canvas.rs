@@ -8,7 +8,7 @@
 //! encoder as blank. Before, rasterising every glyph into a full canvas and compressing
 //! it pixel by pixel was over half the time of making an article's EPUB.
 
-use ab_glyph::{Font, GlyphId, Outline, PxScale, ScaleFont, point};
+use ab_glyph::{Font, GlyphId, PxScale, ScaleFont, point};
 use rustc_hash::FxHashMap;
 
 use std::ops::Range;
@@ -125,8 +125,6 @@ pub(super) struct Canvas {
     shapes: Vec<Shape>,
     marks: Vec<Mark>,
     glyphs: FxHashMap<GlyphKey, Option<usize>>,
-    /// Outlines by face and glyph: one letter is rasterised at several sizes and offsets.
-    outlines: FxHashMap<(u8, u16), Option<Outline>>,
     raster: Raster,
 }
 
@@ -139,7 +137,6 @@ impl Canvas {
             shapes: Vec::new(),
             marks: Vec::new(),
             glyphs: FxHashMap::default(),
-            outlines: FxHashMap::default(),
             raster: Raster::default(),
         }
     }
@@ -214,7 +211,7 @@ impl Canvas {
                 Some(s) => *s,
                 None => {
                     let frac = phase as f32 / steps as f32;
-                    let s = self.rasterise(face, face_key, id, run.size, frac);
+                    let s = self.rasterise(face, id, run.size, frac);
                     self.glyphs.insert(key, s);
                     s
                 }
@@ -232,21 +229,15 @@ impl Canvas {
 
     /// Rasterises glyph `id` with its origin `frac` of a pixel right of a pixel corner;
     /// `None` for glyphs with no outline (spaces).
-    fn rasterise(
-        &mut self,
-        face: &Face,
-        face_key: u8,
-        id: GlyphId,
-        size: f32,
-        frac: f32,
-    ) -> Option<usize> {
-        let outline = self
-            .outlines
-            .entry((face_key, id.0))
-            .or_insert_with(|| face.font.outline(id))
-            .as_ref()?;
+    fn rasterise(&mut self, face: &Face, id: GlyphId, size: f32, frac: f32) -> Option<usize> {
         let factor = face.font.as_scaled(PxScale::from(size)).scale_factor();
-        let shape = raster::rasterise(outline, factor, point(frac, 0.0), &mut self.raster)?;
+        let shape = raster::rasterise_glyph(
+            &face.outlines,
+            id,
+            factor,
+            point(frac, 0.0),
+            &mut self.raster,
+        )?;
         self.shapes.push(shape);
         Some(self.shapes.len() - 1)
     }

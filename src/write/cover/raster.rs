@@ -8,35 +8,99 @@
 //! between them whole, made the title several times cheaper to draw. No rasteriser crate
 //! gives coverage as runs.
 
-use ab_glyph::{Outline, OutlineCurve, Point, PxScaleFactor, point};
+use ab_glyph::{GlyphId, Outline, OutlineCurve, Point, PxScaleFactor, Rect, point};
 
 use super::canvas::{Shape, level};
+
+/// Rows rasterised at a time. A 250 px title letter swept whole needed a quarter of a
+/// megabyte of coverage deltas, every page of it faulted in afresh (some 100 faults per
+/// cover, 3 µs each on a virtual machine); a strip of rows needs a few pages, reused.
+const STRIP: usize = 32;
 
 /// Reusable buffers for rasterising glyphs one after another.
 #[derive(Default)]
 pub(super) struct Raster {
     width: usize,
-    height: usize,
     /// Row length of `deltas`: an edge on the right border touches the column past it.
     stride: usize,
     /// Words of `touched` per row.
     words: usize,
-    /// Per pixel, coverage minus that of the pixel on its left.
+    /// Per pixel of the strip, coverage minus that of the pixel on its left.
     deltas: Vec<f32>,
-    /// Per row, a bit for each entry of `deltas` an edge has touched.
+    /// Per row of the strip, a bit for each entry of `deltas` an edge has touched.
     touched: Vec<u64>,
+    /// The glyph's outline, as the font gives it.
+    curves: Vec<OutlineCurve>,
+    /// The outline flattened to edges, each where the last strip left it.
+    edges: Vec<Edge>,
 }
 
-/// Rasterises `outline` (in font units) scaled by `factor` with its origin at `origin`
-/// (within the first pixel), placed as ab_glyph's `OutlinedGlyph` would place it; `None`
-/// for an empty box.
-pub(super) fn rasterise(
-    outline: &Outline,
+/// A straight edge of the outline, walked down a row at a time across strips. Walking it
+/// on from where it stopped, rather than from the top at each strip, keeps every sum
+/// exactly what one pass over the whole glyph gave.
+struct Edge {
+    /// 1 for an edge going down, -1 going up.
+    dir: f32,
+    /// Where the edge ends.
+    bottom_y: f32,
+    dxdy: f32,
+    /// Where the next row's part of the edge begins.
+    x: f32,
+    y: f32,
+    /// The next row to walk, and one past the last.
+    row: usize,
+    end: usize,
+    /// The bottom of the row before `row`.
+    row_bottom: f32,
+}
+
+/// Rasterises glyph `id` of `face` scaled by `factor` with its origin at `origin` (within
+/// the first pixel), placed as ab_glyph's `OutlinedGlyph` would place it; `None` for a
+/// glyph without an outline or with an empty box.
+pub(super) fn rasterise_glyph(
+    face: &ttf_parser::Face,
+    id: GlyphId,
     factor: PxScaleFactor,
     origin: Point,
     raster: &mut Raster,
 ) -> Option<Shape> {
-    let bounds = outline.px_bounds(factor, origin);
+    let mut builder = CurveBuilder {
+        curves: std::mem::take(&mut raster.curves),
+        last: point(0.0, 0.0),
+        last_move: None,
+    };
+    builder.curves.clear();
+    let bbox = face.outline_glyph(ttf_parser::GlyphId(id.0), &mut builder);
+    // Some fonts leave their glyphs' last contour implicitly closed.
+    ttf_parser::OutlineBuilder::close(&mut builder);
+    let curves = builder.curves;
+    // As ab_glyph: an invalid box means no outline.
+    let shape = bbox
+        .filter(|b| b.x_min < b.x_max && b.y_min < b.y_max)
+        .and_then(|b| {
+            let bounds = Rect {
+                min: point(b.x_min.into(), b.y_max.into()),
+                max: point(b.x_max.into(), b.y_min.into()),
+            };
+            rasterise(&curves, bounds, factor, origin, raster)
+        });
+    raster.curves = curves;
+    shape
+}
+
+/// Rasterises `curves` (in font units, within `bounds`) as [`rasterise_glyph`] does.
+pub(super) fn rasterise(
+    curves: &[OutlineCurve],
+    bounds: Rect,
+    factor: PxScaleFactor,
+    origin: Point,
+    raster: &mut Raster,
+) -> Option<Shape> {
+    let bounds = Outline {
+        bounds,
+        curves: Vec::new(),
+    }
+    .px_bounds(factor, origin);
     let (width, height) = (bounds.width() as usize, bounds.height() as usize);
     if width == 0 || height == 0 || width > usize::from(u16::MAX) {
         return None;
@@ -44,15 +108,66 @@ pub(super) fn rasterise(
     let offset = origin - bounds.min;
     let (h, v) = (factor.horizontal, -factor.vertical);
     let px = |p: &Point| point(p.x * h, p.y * v) + offset;
-    raster.reset(width, height);
-    for curve in &outline.curves {
+    raster.start(width, height);
+    for curve in curves {
         match curve {
             OutlineCurve::Line(p0, p1) => raster.line(px(p0), px(p1)),
             OutlineCurve::Quad(p0, p1, p2) => raster.quad(px(p0), px(p1), px(p2)),
             OutlineCurve::Cubic(p0, p1, p2, p3) => raster.cubic(px(p0), px(p1), px(p2), px(p3)),
         }
     }
-    Some(raster.sweep(bounds.min.x as i32, bounds.min.y as i32))
+    let mut shape = Shape::new(bounds.min.x as i32, bounds.min.y as i32);
+    for top in (0..height).step_by(STRIP) {
+        let rows = top..(top + STRIP).min(height);
+        raster.walk(rows.clone());
+        raster.sweep(rows.len(), &mut shape);
+    }
+    Some(shape)
+}
+
+/// Collects a glyph's outline as ab_glyph's outliner does, into a buffer kept between
+/// glyphs.
+struct CurveBuilder {
+    curves: Vec<OutlineCurve>,
+    last: Point,
+    last_move: Option<Point>,
+}
+
+impl ttf_parser::OutlineBuilder for CurveBuilder {
+    fn move_to(&mut self, x: f32, y: f32) {
+        self.last = point(x, y);
+        self.last_move = Some(self.last);
+    }
+
+    fn line_to(&mut self, x: f32, y: f32) {
+        let p = point(x, y);
+        self.curves.push(OutlineCurve::Line(self.last, p));
+        self.last = p;
+    }
+
+    fn quad_to(&mut self, x1: f32, y1: f32, x: f32, y: f32) {
+        let p = point(x, y);
+        self.curves
+            .push(OutlineCurve::Quad(self.last, point(x1, y1), p));
+        self.last = p;
+    }
+
+    fn curve_to(&mut self, x1: f32, y1: f32, x2: f32, y2: f32, x: f32, y: f32) {
+        let p = point(x, y);
+        self.curves.push(OutlineCurve::Cubic(
+            self.last,
+            point(x1, y1),
+            point(x2, y2),
+            p,
+        ));
+        self.last = p;
+    }
+
+    fn close(&mut self) {
+        if let Some(m) = self.last_move.take() {
+            self.curves.push(OutlineCurve::Line(self.last, m));
+        }
+    }
 }
 
 /// The point `t` of the way from `a` to `b`.
@@ -61,14 +176,16 @@ fn lerp(t: f32, a: Point, b: Point) -> Point {
 }
 
 impl Raster {
-    /// Starts a `width` × `height` glyph.
-    fn reset(&mut self, width: usize, height: usize) {
+    /// Starts a glyph `width` pixels wide and `height` high.
+    fn start(&mut self, width: usize, height: usize) {
         self.width = width;
-        self.height = height;
         self.stride = width + 2;
         self.words = self.stride.div_ceil(64);
+        self.edges.clear();
+        self.edges.reserve(64);
         // Sweeping leaves both buffers zeroed, so growing them is all a new size needs.
-        let (deltas, words) = (self.stride * height, self.words * height);
+        let rows = STRIP.min(height);
+        let (deltas, words) = (self.stride * rows, self.words * rows);
         if self.deltas.len() < deltas {
             self.deltas.resize(deltas, 0.0);
         }
@@ -77,7 +194,7 @@ impl Raster {
         }
     }
 
-    /// Adds the straight edge from `p0` to `p1`.
+    /// Adds the straight edge from `p0` to `p1`, to be walked strip by strip.
     fn line(&mut self, p0: Point, p1: Point) {
         let (dir, top, bottom) = if p0.y < p1.y {
             (1.0, p0, p1)
@@ -94,23 +211,42 @@ impl Raster {
             point(bottom.x.clamp(0.0, w), bottom.y),
         );
         let dxdy = (bottom.x - top.x) / (bottom.y - top.y);
-        let mut y = top.y.max(0.0);
-        let mut x = top.x + (y - top.y) * dxdy;
+        let y = top.y.max(0.0);
+        let x = top.x + (y - top.y) * dxdy;
         // Row indices via i32: float to usize casts cost several times more.
         let first = y as i32 as usize;
-        let end = (bottom.y.ceil().min(self.height as f32) as i32).max(0) as usize;
-        let mut row_bottom = first as f32;
-        for row in first..end {
-            row_bottom += 1.0;
-            let next_y = row_bottom.min(bottom.y);
-            let next_x = x + (next_y - y) * dxdy;
-            self.row_span(row, x, next_x, dir * (next_y - y));
-            (x, y) = (next_x, next_y);
-        }
+        self.edges.push(Edge {
+            dir,
+            bottom_y: bottom.y,
+            dxdy,
+            x,
+            y,
+            row: first,
+            end: (bottom.y.ceil() as i32).max(0) as usize,
+            row_bottom: first as f32,
+        });
     }
 
-    /// Adds the part of an edge within one row: it runs between `xa` and `xb` and covers
-    /// `height` of the row (negative for edges going up).
+    /// Walks every edge through `rows`, the current strip, in the order the outline gave
+    /// them, so each pixel's sums come in the order one pass over the glyph made them.
+    fn walk(&mut self, rows: std::ops::Range<usize>) {
+        let mut edges = std::mem::take(&mut self.edges);
+        for e in &mut edges {
+            let end = e.end.min(rows.end);
+            while e.row < end {
+                e.row_bottom += 1.0;
+                let next_y = e.row_bottom.min(e.bottom_y);
+                let next_x = e.x + (next_y - e.y) * e.dxdy;
+                self.row_span(e.row - rows.start, e.x, next_x, e.dir * (next_y - e.y));
+                (e.x, e.y) = (next_x, next_y);
+                e.row += 1;
+            }
+        }
+        self.edges = edges;
+    }
+
+    /// Adds the part of an edge within one row of the strip: it runs between `xa` and
+    /// `xb` and covers `height` of the row (negative for edges going up).
     fn row_span(&mut self, row: usize, xa: f32, xb: f32, height: f32) {
         let (x0, x1) = if xa < xb { (xa, xb) } else { (xb, xa) };
         let (first, last) = (x0 as i32, x1 as i32);
@@ -187,12 +323,11 @@ impl Raster {
         self.cubic_part(mid, b, p23, p3, depth + 1);
     }
 
-    /// The glyph's coverage as runs, its top-left corner at (`dx`, `dy`) from the origin;
-    /// leaves the buffers zeroed for the next glyph.
-    fn sweep(&mut self, dx: i32, dy: i32) -> Shape {
+    /// Appends the strip's `rows` rows of coverage to `shape` as runs; leaves the buffers
+    /// zeroed for the next strip.
+    fn sweep(&mut self, rows: usize, shape: &mut Shape) {
         let (w, stride, words) = (self.width, self.stride, self.words);
-        let mut shape = Shape::new(dx, dy);
-        for row in 0..self.height {
+        for row in 0..rows {
             let deltas = &mut self.deltas[row * stride..(row + 1) * stride];
             // `now` is the level from column `done` on, until the next touched column.
             let (mut coverage, mut now, mut done) = (0.0f32, 0u8, 0usize);
@@ -221,7 +356,6 @@ impl Raster {
             shape.push(done, w - done.min(w), now);
             shape.end_row();
         }
-        shape
     }
 }
 
@@ -249,6 +383,7 @@ mod tests {
     #[test]
     fn glyphs_match_ab_glyph() {
         let font = FontRef::try_from_slice(BOLD).expect("font");
+        let face = ttf_parser::Face::parse(BOLD, 0).expect("font");
         let mut raster = Raster::default();
         for size in [230.0, 46.0] {
             let factor = font.as_scaled(PxScale::from(size)).scale_factor();
@@ -259,7 +394,12 @@ mod tests {
                     .outline_glyph(id.with_scale_and_position(size, origin))
                     .expect("outline");
                 let outline = font.outline(id).expect("outline");
-                let ours = rasterise(&outline, factor, origin, &mut raster).expect("shape");
+                let ours = rasterise(&outline.curves, outline.bounds, factor, origin, &mut raster)
+                    .expect("shape");
+                // Outlined by us straight from the font, the same shape.
+                let direct =
+                    rasterise_glyph(&face, id, factor, origin, &mut raster).expect("shape");
+                assert!(direct.dense(256) == ours.dense(256), "{c} at {size}");
                 let b = theirs.px_bounds();
                 assert_eq!(
                     (ours.dx, ours.dy),
@@ -312,7 +452,8 @@ mod tests {
                 vertical: scale,
             };
             for origin in [point(0.0, 0.0), point(0.75, 0.25)] {
-                let ours = rasterise(&outline, factor, origin, &mut raster).expect("shape");
+                let ours = rasterise(&outline.curves, outline.bounds, factor, origin, &mut raster)
+                    .expect("shape");
                 let glyph = GlyphId(1).with_scale_and_position(1.0, origin);
                 let theirs = OutlinedGlyph::new(glyph, outline.clone(), factor);
                 let b = theirs.px_bounds();

@@ -144,6 +144,9 @@ impl<'a> GposKerning<'a> {
 /// caller exactly as ab_glyph would).
 pub(super) struct Face<'a> {
     pub(super) font: FontRef<'a>,
+    /// The same font for outlining glyphs into the rasteriser's own buffers; ab_glyph
+    /// gives each outline a vector of its own.
+    pub(super) outlines: ttf_parser::Face<'a>,
     gpos: GposKerning<'a>,
     glyphs: RefCell<FxHashMap<char, Option<GlyphId>>>,
     advances: RefCell<FxHashMap<u16, f32>>,
@@ -153,8 +156,10 @@ pub(super) struct Face<'a> {
 impl<'a> Face<'a> {
     pub(super) fn parse(data: &'a [u8]) -> Result<Self, ab_glyph::InvalidFont> {
         let font = FontRef::try_from_slice(data)?;
+        let outlines = ttf_parser::Face::parse(data, 0).map_err(|_| ab_glyph::InvalidFont)?;
         Ok(Face {
             font,
+            outlines,
             gpos: GposKerning::new(data),
             glyphs: RefCell::default(),
             advances: RefCell::default(),
