@@ -42,7 +42,8 @@ struct Span {
 }
 
 /// Coverage of a glyph or rule as spans per row, with where its top-left corner sits
-/// relative to the point it is placed at.
+/// relative to the point it is placed at. A clone's lists are exactly as long as needed.
+#[derive(Clone, Default)]
 pub(super) struct Shape {
     pub(super) dx: i32,
     pub(super) dy: i32,
@@ -60,6 +61,14 @@ impl Shape {
             rows: vec![0],
             spans: Vec::new(),
         }
+    }
+
+    /// Empties the shape, keeping its lists' memory, to start one at (`dx`, `dy`).
+    pub(super) fn restart(&mut self, dx: i32, dy: i32) {
+        (self.dx, self.dy) = (dx, dy);
+        self.rows.clear();
+        self.rows.push(0);
+        self.spans.clear();
     }
 
     /// Adds `len` pixels of `level` from `x` to the current row; level 0 is no ink.

@@ -33,6 +33,8 @@ pub(super) struct Raster {
     curves: Vec<OutlineCurve>,
     /// The outline flattened to edges, each where the last strip left it.
     edges: Vec<Edge>,
+    /// The shape being swept.
+    shape: Shape,
 }
 
 /// A straight edge of the outline, walked down a row at a time across strips. Walking it
@@ -116,13 +118,19 @@ pub(super) fn rasterise(
             OutlineCurve::Cubic(p0, p1, p2, p3) => raster.cubic(px(p0), px(p1), px(p2), px(p3)),
         }
     }
-    let mut shape = Shape::new(bounds.min.x as i32, bounds.min.y as i32);
+    // Swept into a shape kept between glyphs, then copied out at its final size: grown
+    // run by run, each glyph's lists went through every size on the way, each in memory
+    // of its own.
+    let mut shape = std::mem::replace(&mut raster.shape, Shape::new(0, 0));
+    shape.restart(bounds.min.x as i32, bounds.min.y as i32);
     for top in (0..height).step_by(STRIP) {
         let rows = top..(top + STRIP).min(height);
         raster.walk(rows.clone());
         raster.sweep(rows.len(), &mut shape);
     }
-    Some(shape)
+    let done = shape.clone();
+    raster.shape = shape;
+    Some(done)
 }
 
 /// Collects a glyph's outline as ab_glyph's outliner does, into a buffer kept between
