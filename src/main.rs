@@ -243,7 +243,7 @@ struct ConvertArgs {
     #[arg(long)]
     no_extract: bool,
     /// Theme: a name (see `galley themes`: built-in or in your themes folder) or a path to a .toml file.
-    #[arg(long, value_name = "NAME|PATH", default_value = DEFAULT_THEME)]
+    #[arg(long, value_name = "NAME|PATH", default_value = theme::DEFAULT_NAME)]
     theme: String,
     /// Title, replacing the one found in the source.
     #[arg(long)]
@@ -325,7 +325,7 @@ fn main() {
     let converting = std::env::args_os().nth(1).is_some_and(|a| a == "convert");
     let early = converting.then(|| {
         let _ = galley::warm::start();
-        Theme::load_beside(DEFAULT_THEME)
+        Theme::load_beside(theme::DEFAULT_NAME)
     });
     let cli = Cli::parse();
     let result = match cli.command {
@@ -403,9 +403,6 @@ fn source_date_epoch() -> Result<Option<i64>> {
         _ => Ok(None),
     }
 }
-
-/// The theme `convert` uses unless told otherwise.
-const DEFAULT_THEME: &str = "classic";
 
 /// `galley convert`; `early` is the default theme, already loading.
 fn run_convert(args: ConvertArgs, early: Option<theme::Loading>) -> Result<()> {

@@ -164,14 +164,13 @@ fn spawn(limit: Duration) -> Option<JoinHandle<()>> {
                 job();
             }
         });
-    if let Ok(thread) = &thread {
-        pin_apart(thread);
-    }
-    if thread.is_err() {
+    match &thread {
+        Ok(thread) => pin_apart(thread),
         // Nobody will take jobs for this round; one handed meanwhile runs here.
-        let job = desk().close(round);
-        if let Some(job) = job {
-            job();
+        Err(_) => {
+            if let Some(job) = desk().close(round) {
+                job();
+            }
         }
     }
     // Without the thread, conversion goes on as before, only without the head start.

@@ -17,6 +17,9 @@ use serde::Deserialize;
 
 use crate::beside::Handed;
 
+/// The theme used unless another is asked for.
+pub const DEFAULT_NAME: &str = "classic";
+
 /// The built-in themes: name and TOML source.
 const BUILTIN: &[(&str, &str)] = &[
     ("classic", include_str!("../../themes/classic.toml")),
@@ -561,7 +564,7 @@ impl Theme {
 
     /// The default theme: the built-in `classic`, whatever the user's folder holds.
     pub fn default_theme() -> Result<Theme, ThemeError> {
-        load::builtin("classic")
+        load::builtin(DEFAULT_NAME)
     }
 
     /// Parses and checks one complete theme's TOML (no `extends`); `origin` names it in errors.

@@ -91,7 +91,7 @@ pub(super) fn rasterise_glyph(
 }
 
 /// Rasterises `curves` (in font units, within `bounds`) as [`rasterise_glyph`] does.
-pub(super) fn rasterise(
+fn rasterise(
     curves: &[OutlineCurve],
     bounds: Rect,
     factor: PxScaleFactor,
@@ -121,16 +121,15 @@ pub(super) fn rasterise(
     // Swept into a shape kept between glyphs, then copied out at its final size: grown
     // run by run, each glyph's lists went through every size on the way, each in memory
     // of its own.
-    let mut shape = std::mem::replace(&mut raster.shape, Shape::new(0, 0));
-    shape.restart(bounds.min.x as i32, bounds.min.y as i32);
+    raster
+        .shape
+        .restart(bounds.min.x as i32, bounds.min.y as i32);
     for top in (0..height).step_by(STRIP) {
         let rows = top..(top + STRIP).min(height);
         raster.walk(rows.clone());
-        raster.sweep(rows.len(), &mut shape);
+        raster.sweep(rows.len());
     }
-    let done = shape.clone();
-    raster.shape = shape;
-    Some(done)
+    Some(raster.shape.clone())
 }
 
 /// Collects a glyph's outline as ab_glyph's outliner does, into a buffer kept between
@@ -190,7 +189,6 @@ impl Raster {
         self.stride = width + 2;
         self.words = self.stride.div_ceil(64);
         self.edges.clear();
-        self.edges.reserve(64);
         // Sweeping leaves both buffers zeroed, so growing them is all a new size needs.
         let rows = STRIP.min(height);
         let (deltas, words) = (self.stride * rows, self.words * rows);
@@ -331,10 +329,11 @@ impl Raster {
         self.cubic_part(mid, b, p23, p3, depth + 1);
     }
 
-    /// Appends the strip's `rows` rows of coverage to `shape` as runs; leaves the buffers
+    /// Appends the strip's `rows` rows of coverage to the shape as runs; leaves the buffers
     /// zeroed for the next strip.
-    fn sweep(&mut self, rows: usize, shape: &mut Shape) {
+    fn sweep(&mut self, rows: usize) {
         let (w, stride, words) = (self.width, self.stride, self.words);
+        let shape = &mut self.shape;
         for row in 0..rows {
             let deltas = &mut self.deltas[row * stride..(row + 1) * stride];
             // `now` is the level from column `done` on, until the next touched column.
