@@ -1,5 +1,6 @@
 //! One conversion from start to finish: read, apply overrides, load images, write.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::assets::{self, Assets, ImageOptions, process};
@@ -11,7 +12,7 @@ use crate::model::{Document, date};
 use crate::read::{self, Format, ReadError, Source, WebPage};
 use crate::theme::Theme;
 use crate::write::epub::{self, EpubError, EpubOptions};
-use crate::write::output::{self, OutputError};
+use crate::write::output::{self, Output, OutputError};
 use crate::write::pdf::{self, PdfError, PdfInfo};
 
 /// Output formats galley writes.
@@ -238,11 +239,37 @@ pub struct Rendered {
 
 /// Converts a read source and returns the output; warnings are appended to `warnings`.
 pub fn render(
-    mut source: Source,
+    source: Source,
     format: OutputFormat,
     settings: &Settings,
     warnings: &mut Vec<String>,
 ) -> Result<Rendered, ConvertError> {
+    render_into(source, format, settings, warnings, None).map(|(_, rendered)| rendered)
+}
+
+/// [`render`] into `out`, left for the caller to commit once it is complete; the length
+/// written and the page count for PDF. An EPUB is written as it is made (see
+/// [`epub::write_to`]), a PDF once finished.
+pub fn render_to(
+    source: Source,
+    format: OutputFormat,
+    settings: &Settings,
+    warnings: &mut Vec<String>,
+    out: &mut Output,
+) -> Result<(u64, Option<usize>), ConvertError> {
+    let (len, rendered) = render_into(source, format, settings, warnings, Some(out))?;
+    Ok((len, rendered.pages))
+}
+
+/// [`render`], into `out` if given (the bytes then come back empty), with the output's
+/// length.
+fn render_into(
+    mut source: Source,
+    format: OutputFormat,
+    settings: &Settings,
+    warnings: &mut Vec<String>,
+    mut out: Option<&mut Output>,
+) -> Result<(u64, Rendered), ConvertError> {
     apply_overrides(&mut source.document, settings.overrides)?;
     let doc = &source.document;
     let max_side = match format {
@@ -296,11 +323,20 @@ pub fn render(
                 cover,
                 toc_depth: settings.toc_depth,
             };
-            epub::write(doc, &assets, settings.theme, &opts, warnings)
-                .map(|bytes| Rendered { bytes, pages: None })
-                .map_err(|e| ConvertError::Epub {
-                    name: source.name.clone(),
-                    source: e,
+            let written = match out.as_deref_mut() {
+                Some(out) => epub::write_to(doc, &assets, settings.theme, &opts, warnings, out)
+                    .map(|len| (len, Vec::new())),
+                None => epub::write(doc, &assets, settings.theme, &opts, warnings)
+                    .map(|bytes| (bytes.len() as u64, bytes)),
+            };
+            written
+                .map(|(len, bytes)| (len, Rendered { bytes, pages: None }))
+                .map_err(|e| match e {
+                    EpubError::Output(e) => ConvertError::Output(e),
+                    e => ConvertError::Epub {
+                        name: source.name.clone(),
+                        source: e,
+                    },
                 })
         }
         OutputFormat::Pdf => {
@@ -308,6 +344,7 @@ pub fn render(
             // The layout ends the waking: it sets an article's second half on the core
             // kept awake (see `layout::flow`), or has nothing for it.
             render_pdf(doc, &assets, &source.name, settings, warnings)
+                .map(|rendered| (rendered.bytes.len() as u64, rendered))
         }
     };
     warnings_out.extend(
@@ -315,18 +352,32 @@ pub fn render(
             .into_iter()
             .map(|w| format!("{}: {w}", source.name)),
     );
-    let rendered = result?;
-    check_output_size(&source.name, &rendered, &settings.limits)?;
-    Ok(rendered)
+    let (len, rendered) = result?;
+    check_output_size(&source.name, len, &settings.limits)?;
+    if let Some(out) = out
+        && matches!(format, OutputFormat::Pdf)
+    {
+        // A PDF is made whole, then written.
+        out.file()?
+            .write_all(&rendered.bytes)
+            .map_err(|source| OutputError::Io {
+                path: out.path().to_path_buf(),
+                source,
+            })?;
+        return Ok((
+            len,
+            Rendered {
+                bytes: Vec::new(),
+                ..rendered
+            },
+        ));
+    }
+    Ok((len, rendered))
 }
 
-/// Refuses an output larger than the output size limit (before anything is written).
-pub fn check_output_size(
-    name: &str,
-    rendered: &Rendered,
-    limits: &Limits,
-) -> Result<(), ConvertError> {
-    let len = rendered.bytes.len() as u64;
+/// Refuses an output of `len` bytes if larger than the output size limit, before it is
+/// saved under its name.
+pub fn check_output_size(name: &str, len: u64, limits: &Limits) -> Result<(), ConvertError> {
     if len > limits.max_output_bytes {
         return Err(ConvertError::Limit {
             name: name.to_string(),

@@ -13,6 +13,7 @@ use galley::limits::Limits;
 use galley::read::{Format, ReadOptions, Source};
 use galley::theme::source::{Origin, Sources};
 use galley::theme::{self, Theme};
+use galley::write::output::Output;
 
 /// glibc's allocator spent a third of a book's PDF conversion in malloc and free across the
 /// layout threads; mimalloc's per-thread heaps make that a few percent.
@@ -1005,27 +1006,35 @@ fn write_one(
     quiet: bool,
 ) -> Result<(Option<usize>, usize)> {
     let mut warnings = Vec::new();
-    let rendered = convert::render(source, format, settings, &mut warnings)?;
-    if !quiet {
-        for w in &warnings {
-            eprintln!("galley: warning: {w}");
+    let show = |warnings: &[String]| {
+        if !quiet {
+            for w in warnings {
+                eprintln!("galley: warning: {w}");
+            }
         }
-    }
+    };
     if out.as_os_str() == "-" {
+        let rendered = convert::render(source, format, settings, &mut warnings)?;
+        show(&warnings);
         std::io::stdout()
             .write_all(&rendered.bytes)
             .context("<stdout>: cannot write")?;
-    } else {
-        convert::save(out, &rendered.bytes, inputs)?;
-        if !quiet && std::io::stderr().is_terminal() {
-            eprintln!(
-                "galley: wrote {} ({} KB)",
-                out.display(),
-                rendered.bytes.len().div_ceil(1024)
-            );
-        }
+        return Ok((rendered.pages, warnings.len()));
     }
-    Ok((rendered.pages, warnings.len()))
+    // Written as it is made; it takes the output's name only once complete.
+    let mut file = Output::new(out, inputs);
+    let rendered = convert::render_to(source, format, settings, &mut warnings, &mut file);
+    show(&warnings);
+    let (len, pages) = rendered?;
+    file.commit()?;
+    if !quiet && std::io::stderr().is_terminal() {
+        eprintln!(
+            "galley: wrote {} ({} KB)",
+            out.display(),
+            len.div_ceil(1024)
+        );
+    }
+    Ok((pages, warnings.len()))
 }
 
 /// Where one input's outputs go and in which formats.

@@ -7,3 +7,4 @@ pub mod output;
 pub mod pdf;
 pub(crate) mod pdf_tidy;
 pub mod raw_html;
+pub(crate) mod spill;

@@ -36,37 +36,109 @@ pub enum OutputError {
 /// so a failure leaves no partial file. Refuses paths that name any of `inputs` and
 /// paths that are symbolic links.
 pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(), OutputError> {
-    if inputs.iter().any(|i| same_file(i, path)) {
-        return Err(OutputError::WouldOverwriteInput(path.to_path_buf()));
+    let mut out = Output::new(path, inputs);
+    let written = out.file().and_then(|mut file| {
+        file.write_all(bytes)
+            .map_err(|source| out_error(path, source))
+    });
+    written?;
+    out.commit()
+}
+
+/// An output file that appears under its name only once complete. Its bytes go to a
+/// temporary file in the same folder, created on first use, which [`Output::commit`]
+/// moves over the destination; dropped uncommitted (an error on the way), the temporary
+/// file is removed and nothing is left.
+///
+/// A writer that streams (the EPUB) opens it while other work still runs, so creating the
+/// file and writing most of it no longer wait at the end of the conversion.
+pub struct Output<'a> {
+    path: &'a Path,
+    inputs: &'a [PathBuf],
+    /// The temporary file and its name, once created.
+    temp: Option<(PathBuf, std::fs::File)>,
+}
+
+impl<'a> Output<'a> {
+    /// An output for `path`, refusing (when first used) paths that name any of `inputs`
+    /// and paths that are symbolic links. Nothing is created yet.
+    pub fn new(path: &'a Path, inputs: &'a [PathBuf]) -> Output<'a> {
+        Output {
+            path,
+            inputs,
+            temp: None,
+        }
     }
-    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(OutputError::Symlink(path.to_path_buf()));
+
+    /// The destination path.
+    pub fn path(&self) -> &Path {
+        self.path
     }
-    let io = |source| OutputError::Io {
+
+    /// The temporary file, created at the first call after the destination is checked.
+    pub fn file(&mut self) -> Result<&std::fs::File, OutputError> {
+        if self.temp.is_none() {
+            self.temp = Some(self.create()?);
+        }
+        match &self.temp {
+            Some((_, file)) => Ok(file),
+            None => unreachable!("created above"),
+        }
+    }
+
+    /// Checks the destination and creates the temporary file beside it.
+    fn create(&self) -> Result<(PathBuf, std::fs::File), OutputError> {
+        let path = self.path;
+        if self.inputs.iter().any(|i| same_file(i, path)) {
+            return Err(OutputError::WouldOverwriteInput(path.to_path_buf()));
+        }
+        if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(OutputError::Symlink(path.to_path_buf()));
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        create_temp(&dir, &name).map_err(|source| out_error(path, source))
+    }
+
+    /// Moves the finished file over the destination (an empty file if nothing was
+    /// written). No fsync: the rename already keeps a partial file from ever showing
+    /// under the output's name, and an output is cheap to make again after a power cut,
+    /// while the flush to disk cost about 0.4 ms of an article's 8 ms.
+    pub fn commit(mut self) -> Result<(), OutputError> {
+        self.file()?;
+        let Some((tmp, file)) = self.temp.take() else {
+            unreachable!("created above")
+        };
+        drop(file);
+        let result = replace(&tmp, self.path);
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result.map_err(|source| out_error(self.path, source))
+    }
+}
+
+impl Drop for Output<'_> {
+    fn drop(&mut self) {
+        if let Some((tmp, file)) = self.temp.take() {
+            drop(file);
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
+}
+
+/// An I/O error on the output at `path`.
+fn out_error(path: &Path, source: std::io::Error) -> OutputError {
+    OutputError::Io {
         path: path.to_path_buf(),
         source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    let (tmp, mut file) = create_temp(&dir, &name).map_err(io)?;
-    // No fsync: the rename already keeps a partial file from ever showing under the
-    // output's name, and an output is cheap to make again after a power cut, while the
-    // flush to disk cost about 0.4 ms of an article's 8 ms.
-    let result = (|| {
-        file.write_all(bytes)?;
-        drop(file);
-        replace(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
     }
-    result.map_err(io)
 }
 
 /// Moves `tmp` to `path`, atomically replacing a regular file there.
@@ -176,6 +248,31 @@ mod tests {
             ));
             assert_eq!(std::fs::read_to_string(&target).expect("read"), "keep");
         }
+    }
+
+    #[test]
+    fn an_output_dropped_unfinished_leaves_the_old_one_alone() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = tmp.path().join("book.epub");
+        write_atomic(&out, b"old", &[]).expect("first write");
+        {
+            let mut output = Output::new(&out, &[]);
+            output
+                .file()
+                .expect("temporary file")
+                .write_all(b"half")
+                .expect("write");
+            // Dropped without a commit, as when a conversion fails half-way.
+        }
+        let names: Vec<_> = std::fs::read_dir(tmp.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, ["book.epub"]);
+        assert_eq!(std::fs::read(&out).expect("read"), b"old");
+        // Committed untouched, an output is an empty file.
+        Output::new(&out, &[]).commit().expect("commit");
+        assert_eq!(std::fs::read(&out).expect("read"), b"");
     }
 
     #[test]

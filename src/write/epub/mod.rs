@@ -29,6 +29,7 @@ use crate::model::{date, numbering, plain_text};
 use crate::theme::check::optional_color;
 use crate::theme::{RuleStyle, Theme};
 use crate::write::cover::{CoverError, CoverSpec, DrawnCover, check_fonts};
+use crate::write::output::{Output, OutputError};
 use xhtml::{Context, Renderer, escape};
 
 /// Why an EPUB could not be made.
@@ -43,6 +44,9 @@ pub enum EpubError {
     /// The generated cover failed after its fonts were accepted, too late to leave it out.
     #[error("could not draw the cover: {0}")]
     Cover(#[from] CoverError),
+    /// The output file could not be created or written.
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
 
 /// Choices that are not part of the document or theme.
@@ -85,10 +89,28 @@ pub fn write(
 ) -> Result<Vec<u8>, EpubError> {
     // Drawing a generated cover and subsetting the fonts cost about as much as the rest
     // of the book and need nothing from it, so they run on threads of their own meanwhile.
-    std::thread::scope(|scope| write_in(scope, doc, assets, theme, opts, warnings))
+    std::thread::scope(|scope| write_in(scope, doc, assets, theme, opts, warnings, None))
+        .map(|(_, bytes)| bytes)
 }
 
-/// `write`, with `scope` for the threads of the cover and the fonts.
+/// [`write`] straight into `out`, which is opened once the archive's first entries are
+/// ready (the cover still being drawn meanwhile) and left for the caller to commit; the
+/// number of bytes written.
+pub fn write_to(
+    doc: &Document,
+    assets: &Assets,
+    theme: &Theme,
+    opts: &EpubOptions,
+    warnings: &mut Vec<String>,
+    out: &mut Output,
+) -> Result<u64, EpubError> {
+    std::thread::scope(|scope| write_in(scope, doc, assets, theme, opts, warnings, Some(out)))
+        .map(|(len, _)| len)
+}
+
+/// [`write`], with `scope` for the threads of the cover and the fonts; into `out` if
+/// given (the bytes then come back empty), else into memory. Returns the archive's
+/// length and bytes.
 fn write_in<'scope, 'env>(
     scope: &'scope Scope<'scope, 'env>,
     doc: &'env Document,
@@ -96,7 +118,8 @@ fn write_in<'scope, 'env>(
     theme: &'env Theme,
     opts: &'env EpubOptions,
     warnings: &mut Vec<String>,
-) -> Result<Vec<u8>, EpubError> {
+    out: Option<&mut Output>,
+) -> Result<(u64, Vec<u8>), EpubError> {
     let meta = &doc.meta;
     let lang = match meta.language.as_deref() {
         Some(l) => valid_language(l).unwrap_or_else(|| {
@@ -441,7 +464,13 @@ fn write_in<'scope, 'env>(
         dc: &dc,
         stored: &stored,
     };
-    let mut pass = package::Pass::start(&raw, &fixes, late)?;
+    // Opened here rather than at the end: creating the file and sending it the first
+    // entries then overlap the drawing.
+    let file = match out {
+        Some(out) => Some(out.file()?),
+        None => None,
+    };
+    let mut pass = package::Pass::start(&raw, &fixes, late, file)?;
     let (packed, font_notes) = fonts_packed.finish()?;
     warnings.extend(font_notes);
     pass.add_packed(&packed)?;

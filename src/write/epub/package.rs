@@ -5,6 +5,7 @@
 //! the book's uid. This pass rewrites the archive: `mimetype` first and stored, fixed
 //! timestamps, fixed OPF, NCX and nav, so output is valid and byte-identical across runs.
 
+use std::fs::File;
 use std::io::{Cursor, Read, Write};
 
 use zip::result::ZipError;
@@ -12,6 +13,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
 
 use super::xhtml::escape;
+use crate::write::spill::Spill;
 
 /// What the pass needs to know about the book.
 pub struct Fixes<'a> {
@@ -87,21 +89,27 @@ fn stamp() -> DateTime {
 /// jobs finish, and [`Pass::end`] closes the archive. Late entries go last: only
 /// `mimetype` has a place in an EPUB's order, and the rest of the pass then overlaps
 /// the drawing instead of waiting for it.
-pub struct Pass {
-    out: ZipWriter<Cursor<Vec<u8>>>,
+pub struct Pass<'f> {
+    out: ZipWriter<Spill<'f>>,
     /// Late entries not added yet.
     late: Vec<String>,
 }
 
-impl Pass {
+impl<'f> Pass<'f> {
     /// Rewrites the archive `epub` with the fixes applied, leaving out the placeholders
     /// named in `late`, whose bytes come through [`Pass::add_packed`] or
-    /// [`Pass::add_stored`].
+    /// [`Pass::add_stored`]. The result goes to `file` (an empty file) if given, large
+    /// pieces as they come (see [`Spill`]), or else stays in memory.
     ///
     /// Entries that need no change and are already compressed the way the output wants
     /// them are copied as they are, compressed bytes and all: inflating and deflating the
     /// book's text a second time was most of this pass's cost.
-    pub fn start(epub: &[u8], fixes: &Fixes, late: Vec<String>) -> Result<Pass, ZipError> {
+    pub fn start(
+        epub: &[u8],
+        fixes: &Fixes,
+        late: Vec<String>,
+        file: Option<&'f File>,
+    ) -> Result<Pass<'f>, ZipError> {
         let mut archive = ZipArchive::new(Cursor::new(epub))?;
         // mimetype must be the first entry; everything else keeps its order.
         let mut order: Vec<usize> = (0..archive.len()).collect();
@@ -111,7 +119,11 @@ impl Pass {
         // archive past it would copy all of it into fresh pages. Room not written to is
         // never touched, so it costs nothing.
         let room = epub.len() + 4096 + late.len() * LATE_ROOM;
-        let mut out = ZipWriter::new(Cursor::new(Vec::with_capacity(room)));
+        let sink = match file {
+            Some(file) => Spill::to_file(file, room),
+            None => Spill::memory(room),
+        };
+        let mut out = ZipWriter::new(sink);
         for i in order {
             let name = archive.name_for_index(i).unwrap_or_default().to_string();
             if late.contains(&name) {
@@ -197,13 +209,16 @@ impl Pass {
         at.map(|i| self.late.swap_remove(i)).is_some()
     }
 
-    /// The finished archive; an error if a late entry never came, since the package
-    /// document lists it.
-    pub fn end(self) -> Result<Vec<u8>, ZipError> {
+    /// Closes the archive and returns its length and, when it was not written to a
+    /// file, its bytes; an error if a late entry never came, since the package document
+    /// lists it.
+    pub fn end(self) -> Result<(u64, Vec<u8>), ZipError> {
         if !self.late.is_empty() {
             return Err(ZipError::FileNotFound);
         }
-        Ok(self.out.finish()?.into_inner())
+        let sink = self.out.finish()?;
+        let len = sink.len();
+        Ok((len, sink.finish()?))
     }
 }
 
@@ -327,15 +342,29 @@ mod tests {
             "OEBPS/fonts/a.ttf".to_string(),
             "OEBPS/images/cover.png".to_string(),
         ];
-        let mut pass = Pass::start(&book, &fixes(), late).expect("start");
-        let fonts =
-            pack_apart(&[("OEBPS/fonts/a.ttf".into(), b"font bytes".to_vec())]).expect("fonts");
-        pass.add_packed(&fonts).expect("fonts in");
-        // In pieces, as a drawn cover's coded bands come.
-        let pieces: [&[u8]; 3] = [b"png", b" ", b"bytes"];
-        pass.add_stored("OEBPS/images/cover.png", pieces)
-            .expect("cover in");
-        let done = pass.end().expect("end");
+        // A cover large enough for its pieces to go straight to a file.
+        let big = vec![b'#'; 40 << 10];
+        let run = |file: Option<&File>| {
+            let mut pass = Pass::start(&book, &fixes(), late.clone(), file).expect("start");
+            let fonts =
+                pack_apart(&[("OEBPS/fonts/a.ttf".into(), b"font bytes".to_vec())]).expect("fonts");
+            pass.add_packed(&fonts).expect("fonts in");
+            // In pieces, as a drawn cover's coded bands come.
+            let pieces: [&[u8]; 4] = [b"png", b" ", b"bytes", &big];
+            pass.add_stored("OEBPS/images/cover.png", pieces)
+                .expect("cover in");
+            pass.end().expect("end")
+        };
+        let (len, done) = run(None);
+        assert_eq!(len, done.len() as u64);
+        // Written to a file instead, the archive is the same, byte for byte.
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("book.epub");
+        let file = File::create(&path).expect("create");
+        let (file_len, kept) = run(Some(&file));
+        assert!(kept.is_empty());
+        assert_eq!(file_len, len);
+        assert_eq!(std::fs::read(&path).expect("read"), done);
         let entries = names_and_bytes(&done);
         let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(
@@ -348,7 +377,7 @@ mod tests {
             ]
         );
         assert_eq!(entries[2].1, b"font bytes");
-        assert_eq!(entries[3].1, b"png bytes");
+        assert_eq!(entries[3].1, [&b"png bytes"[..], &big].concat());
         let mut a = ZipArchive::new(Cursor::new(&done[..])).expect("archive");
         let cover = a.by_name("OEBPS/images/cover.png").expect("cover");
         assert_eq!(cover.compression(), CompressionMethod::Stored);
@@ -383,7 +412,7 @@ mod tests {
             ("OEBPS/content.opf", b"<package/>"),
             ("OEBPS/nav.xhtml", long_nav.as_bytes()),
         ]);
-        let done = Pass::start(&book, &fixes(), Vec::new())
+        let (_, done) = Pass::start(&book, &fixes(), Vec::new(), None)
             .expect("start")
             .end()
             .expect("end");
@@ -406,13 +435,13 @@ mod tests {
     #[test]
     fn a_late_entry_that_never_comes_is_an_error() {
         let book = archive(&[("mimetype", b"application/epub+zip"), ("OEBPS/a.png", b"")]);
-        let pass = Pass::start(&book, &fixes(), vec!["OEBPS/a.png".into()]).expect("start");
+        let pass = Pass::start(&book, &fixes(), vec!["OEBPS/a.png".into()], None).expect("start");
         assert!(pass.end().is_err());
         // Entries that were not announced as late are not taken in.
-        let mut pass = Pass::start(&book, &fixes(), Vec::new()).expect("start");
+        let mut pass = Pass::start(&book, &fixes(), Vec::new(), None).expect("start");
         pass.add_stored("OEBPS/b.png", [&b"x"[..]])
             .expect("ignored");
-        let names: Vec<String> = names_and_bytes(&pass.end().expect("end"))
+        let names: Vec<String> = names_and_bytes(&pass.end().expect("end").1)
             .into_iter()
             .map(|(n, _)| n)
             .collect();
