@@ -23,6 +23,8 @@ use read_fonts::tables::layout::{FeatureList, ScriptList};
 use read_fonts::types::{GlyphId16, Tag};
 use read_fonts::{FontRef, ReadError, TableProvider};
 
+use super::sfnt::{post_table, read_sfnt, write_sfnt};
+
 /// A subset font file plus the map from the original font's glyph ids to its own.
 #[derive(Debug, Clone)]
 pub struct Subset {
@@ -846,94 +848,6 @@ fn os2_table(original: &[u8], map: &BTreeMap<u32, u16>) -> Vec<u8> {
     os2
 }
 
-/// `post` version 3.0: the original's 32-byte header (italic angle, underline, fixed pitch)
-/// without glyph names, which would otherwise need remapping.
-fn post_table(original: Option<&[u8]>) -> Vec<u8> {
-    let mut post = vec![0u8; 32];
-    if let Some(header) = original.and_then(|p| p.get(..32)) {
-        post.copy_from_slice(header);
-    }
-    post[..4].copy_from_slice(&0x0003_0000_u32.to_be_bytes());
-    post
-}
-
-// ---------------------------------------------------------------------------------------------
-// sfnt container.
-
-/// Tables by tag; byte order of the tags is the order the table directory needs.
-type Tables = BTreeMap<[u8; 4], Vec<u8>>;
-
-/// Reads the table directory of `subsetter`'s output: flavour tag and tables by tag.
-fn read_sfnt(data: &[u8]) -> Option<([u8; 4], Tables)> {
-    let u16_at = |at: usize| Some(u16::from_be_bytes(data.get(at..at + 2)?.try_into().ok()?));
-    let u32_at = |at: usize| Some(u32::from_be_bytes(data.get(at..at + 4)?.try_into().ok()?));
-    let flavor: [u8; 4] = data.get(..4)?.try_into().ok()?;
-    let mut tables = BTreeMap::new();
-    for i in 0..usize::from(u16_at(4)?) {
-        let record = 12 + 16 * i;
-        let tag: [u8; 4] = data.get(record..record + 4)?.try_into().ok()?;
-        let offset = u32_at(record + 8)? as usize;
-        let length = u32_at(record + 12)? as usize;
-        tables.insert(tag, data.get(offset..offset.checked_add(length)?)?.to_vec());
-    }
-    Some((flavor, tables))
-}
-
-/// Writes an sfnt: sorted table directory, 4-byte aligned tables, table checksums and
-/// head.checkSumAdjustment.
-fn write_sfnt(flavor: [u8; 4], tables: &Tables) -> Option<Vec<u8>> {
-    let count = u16::try_from(tables.len()).ok()?;
-    let entry_selector = count.checked_ilog2()? as u16;
-    let search_range = 16 * (1u16 << entry_selector);
-    let mut w = Writer::default();
-    w.0.extend(flavor);
-    w.u16(count);
-    w.u16(search_range);
-    w.u16(entry_selector);
-    w.u16(count * 16 - search_range);
-    let mut offset = 12 + 16 * tables.len();
-    let mut head_at = None;
-    for (tag, table) in tables {
-        let mut table = table.as_slice();
-        let zeroed;
-        if tag == b"head" {
-            // checkSumAdjustment counts as zero in the head checksum.
-            let mut copy = table.to_vec();
-            copy.get_mut(8..12)?.fill(0);
-            zeroed = copy;
-            table = &zeroed;
-            head_at = Some(offset + 8);
-        }
-        w.0.extend(tag);
-        w.u32(checksum(table));
-        w.u32(u32::try_from(offset).ok()?);
-        w.u32(u32::try_from(table.len()).ok()?);
-        offset += table.len().next_multiple_of(4);
-    }
-    for (tag, table) in tables {
-        let start = w.0.len();
-        w.0.extend(table);
-        if tag == b"head" {
-            w.0[start + 8..start + 12].fill(0);
-        }
-        w.0.resize(w.0.len().next_multiple_of(4), 0);
-    }
-    if let Some(at) = head_at {
-        let adjustment = 0xB1B0_AFBA_u32.wrapping_sub(checksum(&w.0));
-        w.0[at..at + 4].copy_from_slice(&adjustment.to_be_bytes());
-    }
-    Some(w.0)
-}
-
-/// Sum of big-endian u32 words, the last one zero-padded.
-fn checksum(data: &[u8]) -> u32 {
-    data.chunks(4).fold(0u32, |sum, chunk| {
-        let mut word = [0u8; 4];
-        word[..chunk.len()].copy_from_slice(chunk);
-        sum.wrapping_add(u32::from_be_bytes(word))
-    })
-}
-
 /// Big-endian byte writer.
 #[derive(Default)]
 struct Writer(Vec<u8>);
@@ -953,6 +867,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::font::sfnt::checksum;
     use read_fonts::FontRead;
     use read_fonts::types::GlyphId;
 
@@ -1133,6 +1048,19 @@ mod tests {
         let a = subset_for_chars(GARAMOND, ARTICLE.chars()).unwrap();
         let b = subset_for_chars(GARAMOND, ARTICLE.chars().rev()).unwrap();
         assert_eq!(a.data, b.data);
+    }
+
+    #[test]
+    fn fonts_stored_without_glyph_names_give_the_same_subsets() {
+        let stored = crate::font::sfnt::without_glyph_names(GARAMOND).expect("named glyphs");
+        assert!(stored.len() < GARAMOND.len());
+        for text in [ARTICLE, "office AVATAR Type"] {
+            let a = subset_for_chars(GARAMOND, text.chars()).unwrap();
+            let b = subset_for_chars(&stored, text.chars()).unwrap();
+            assert_eq!(a.data, b.data);
+        }
+        // A font already without names is left as it is.
+        assert!(crate::font::sfnt::without_glyph_names(&stored).is_none());
     }
 
     #[test]
