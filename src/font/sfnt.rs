@@ -76,11 +76,16 @@ pub fn write_sfnt(flavor: [u8; 4], tables: &Tables) -> Option<Vec<u8>> {
 
 /// Sum of big-endian u32 words, the last one zero-padded.
 pub fn checksum(data: &[u8]) -> u32 {
-    data.chunks(4).fold(0u32, |sum, chunk| {
-        let mut word = [0u8; 4];
-        word[..chunk.len()].copy_from_slice(chunk);
-        sum.wrapping_add(u32::from_be_bytes(word))
-    })
+    // Whole words first: summing through a padded copy of every word took a third of
+    // the time of writing an article's subset font.
+    let words = data.chunks_exact(4);
+    let rest = words.remainder();
+    let sum = words.fold(0u32, |sum, w| {
+        sum.wrapping_add(u32::from_be_bytes([w[0], w[1], w[2], w[3]]))
+    });
+    let mut last = [0u8; 4];
+    last[..rest.len()].copy_from_slice(rest);
+    sum.wrapping_add(u32::from_be_bytes(last))
 }
 
 /// `post` version 3.0: the original's 32-byte header (italic angle, underline, fixed pitch)

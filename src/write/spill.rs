@@ -108,7 +108,14 @@ impl Write for Spill<'_> {
         Ok(data.len())
     }
 
+    /// Sends what is in memory to the file, if there is one, so that it is not left for
+    /// the end; without a file, nothing happens.
     fn flush(&mut self) -> io::Result<()> {
+        if let Some(file) = self.file {
+            write_at(file, &self.buf, self.base)?;
+            self.base += self.buf.len() as u64;
+            self.buf.clear();
+        }
         Ok(())
     }
 }
@@ -137,7 +144,9 @@ mod tests {
     fn spilled_and_kept_bytes_agree() {
         let big: Vec<u8> = (0..SPILL_AT + 100).map(|i| (i % 251) as u8).collect();
         let run = |sink: &mut Spill| -> io::Result<()> {
-            sink.write_all(b"header..")?;
+            sink.write_all(b"head")?;
+            sink.flush()?;
+            sink.write_all(b"er..")?;
             sink.write_all(&big)?;
             // Mend the header after its data went out, then carry on at the end.
             sink.seek(SeekFrom::Start(6))?;

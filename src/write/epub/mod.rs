@@ -474,6 +474,7 @@ fn write_in<'scope, 'env>(
     let (packed, font_notes) = fonts_packed.finish()?;
     warnings.extend(font_notes);
     pass.add_packed(&packed)?;
+    pass.send()?;
     if let Some(drawing) = drawing {
         // Nothing comes if drawing failed (the error comes from `finish`), and without a
         // thread of its own the job only runs in `finish`, so there is nothing to wait for.

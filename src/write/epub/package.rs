@@ -186,6 +186,12 @@ impl<'f> Pass<'f> {
         Ok(())
     }
 
+    /// Sends the archive so far to its file, if it has one: the fonts are in, and only
+    /// the cover is still to come, which then need not wait for the rest to be written.
+    pub fn send(&mut self) -> Result<(), ZipError> {
+        Ok(self.out.flush()?)
+    }
+
     /// Adds the late entry `name`, stored (for images, which are compressed already);
     /// its bytes are the `pieces` one after another, as a drawn cover's coded bands come.
     pub fn add_stored<'a>(
@@ -349,6 +355,7 @@ mod tests {
             let fonts =
                 pack_apart(&[("OEBPS/fonts/a.ttf".into(), b"font bytes".to_vec())]).expect("fonts");
             pass.add_packed(&fonts).expect("fonts in");
+            pass.send().expect("sent");
             // In pieces, as a drawn cover's coded bands come.
             let pieces: [&[u8]; 4] = [b"png", b" ", b"bytes", &big];
             pass.add_stored("OEBPS/images/cover.png", pieces)
