@@ -173,8 +173,10 @@ pub fn read_file_with(path: &Path, opts: &ReadOptions) -> Result<Source, ReadErr
         .ok_or_else(|| ReadError::UnknownFormat { name: name.clone() })?;
     check_input_size(&name, meta.len(), &opts.limits)?;
     // Read at most one byte past the limit: the file may grow (or be a device) after
-    // `metadata`, and nothing past the limit is ever held in memory.
-    let mut bytes = Vec::new();
+    // `metadata`, and nothing past the limit is ever held in memory. Room for the size
+    // `metadata` gave (and the end-of-file read) saves `take`'s reads of doubling size.
+    let expected = usize::try_from(meta.len()).unwrap_or(0).saturating_add(1);
+    let mut bytes = Vec::with_capacity(expected.min(1 << 26));
     std::fs::File::open(path)
         .and_then(|f| {
             use std::io::Read;

@@ -146,8 +146,20 @@ fn starts_with_quote(s: &str) -> bool {
 }
 
 /// Whether `key` is one of the `|`-separated entries of a word table.
+///
+/// Found by searching for `key` and checking that a separator or an end stands on each
+/// side: splitting the table at every `|` for each line looked at was most of the time
+/// spent reading a short article's header.
 fn in_list(list: &str, key: &str) -> bool {
-    list.split('|').any(|entry| entry == key)
+    if key.is_empty() || key.contains('|') {
+        // Entries never hold a separator; an empty one lies between two in a row.
+        return key.is_empty() && list.split('|').any(str::is_empty);
+    }
+    let bytes = list.as_bytes();
+    list.match_indices(key).any(|(at, _)| {
+        let end = at + key.len();
+        (at == 0 || bytes[at - 1] == b'|') && (end == bytes.len() || bytes[end] == b'|')
+    })
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
@@ -2139,6 +2151,27 @@ mod emphasis_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_tables_match_whole_entries_only() {
+        let list = "share|share this|print|e-mail";
+        for (key, hit) in [
+            ("share", true),
+            ("share this", true),
+            ("print", true),
+            ("e-mail", true),
+            ("mail", false),
+            ("hare", false),
+            ("share t", false),
+            ("this|print", false),
+            ("", false),
+            ("print|", false),
+        ] {
+            assert_eq!(in_list(list, key), hit, "{key:?}");
+            assert_eq!(list.split('|').any(|e| e == key), hit, "{key:?}");
+        }
+        assert!(in_list("a||b", ""));
+    }
 
     fn p(text: &str) -> Block {
         Block::Paragraph {
