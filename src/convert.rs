@@ -258,17 +258,26 @@ pub fn render_to(
     out: &mut Output,
 ) -> Result<(u64, Option<usize>), ConvertError> {
     let (len, rendered) = render_into(source, format, settings, warnings, Some(out))?;
+    if matches!(format, OutputFormat::Pdf) {
+        // A PDF is made whole, then written.
+        out.file()?
+            .write_all(&rendered.bytes)
+            .map_err(|source| OutputError::Io {
+                path: out.path().to_path_buf(),
+                source,
+            })?;
+    }
     Ok((len, rendered.pages))
 }
 
-/// [`render`], into `out` if given (the bytes then come back empty), with the output's
-/// length.
+/// [`render`], with the output's length; an EPUB goes into `out` if given (its bytes then
+/// come back empty).
 fn render_into(
     mut source: Source,
     format: OutputFormat,
     settings: &Settings,
     warnings: &mut Vec<String>,
-    mut out: Option<&mut Output>,
+    out: Option<&mut Output>,
 ) -> Result<(u64, Rendered), ConvertError> {
     apply_overrides(&mut source.document, settings.overrides)?;
     let doc = &source.document;
@@ -323,7 +332,7 @@ fn render_into(
                 cover,
                 toc_depth: settings.toc_depth,
             };
-            let written = match out.as_deref_mut() {
+            let written = match out {
                 Some(out) => epub::write_to(doc, &assets, settings.theme, &opts, warnings, out)
                     .map(|len| (len, Vec::new())),
                 None => epub::write(doc, &assets, settings.theme, &opts, warnings)
@@ -354,24 +363,6 @@ fn render_into(
     );
     let (len, rendered) = result?;
     check_output_size(&source.name, len, &settings.limits)?;
-    if let Some(out) = out
-        && matches!(format, OutputFormat::Pdf)
-    {
-        // A PDF is made whole, then written.
-        out.file()?
-            .write_all(&rendered.bytes)
-            .map_err(|source| OutputError::Io {
-                path: out.path().to_path_buf(),
-                source,
-            })?;
-        return Ok((
-            len,
-            Rendered {
-                bytes: Vec::new(),
-                ..rendered
-            },
-        ));
-    }
     Ok((len, rendered))
 }
 

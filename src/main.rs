@@ -1006,6 +1006,7 @@ fn write_one(
     quiet: bool,
 ) -> Result<(Option<usize>, usize)> {
     let mut warnings = Vec::new();
+    // Shown before any error, which they may explain.
     let show = |warnings: &[String]| {
         if !quiet {
             for w in warnings {
@@ -1014,8 +1015,9 @@ fn write_one(
         }
     };
     if out.as_os_str() == "-" {
-        let rendered = convert::render(source, format, settings, &mut warnings)?;
+        let rendered = convert::render(source, format, settings, &mut warnings);
         show(&warnings);
+        let rendered = rendered?;
         std::io::stdout()
             .write_all(&rendered.bytes)
             .context("<stdout>: cannot write")?;
