@@ -1,6 +1,5 @@
 //! One conversion from start to finish: read, apply overrides, load images, write.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::assets::{self, Assets, ImageOptions, process};
@@ -260,12 +259,7 @@ pub fn render_to(
     let (len, rendered) = render_into(source, format, settings, warnings, Some(out))?;
     if matches!(format, OutputFormat::Pdf) {
         // A PDF is made whole, then written.
-        out.file()?
-            .write_all(&rendered.bytes)
-            .map_err(|source| OutputError::Io {
-                path: out.path().to_path_buf(),
-                source,
-            })?;
+        out.write_all(&rendered.bytes)?;
     }
     Ok((len, rendered.pages))
 }

@@ -37,11 +37,7 @@ pub enum OutputError {
 /// paths that are symbolic links.
 pub fn write_atomic(path: &Path, bytes: &[u8], inputs: &[PathBuf]) -> Result<(), OutputError> {
     let mut out = Output::new(path, inputs);
-    let written = out.file().and_then(|mut file| {
-        file.write_all(bytes)
-            .map_err(|source| out_error(path, source))
-    });
-    written?;
+    out.write_all(bytes)?;
     out.commit()
 }
 
@@ -70,20 +66,21 @@ impl<'a> Output<'a> {
         }
     }
 
-    /// The destination path.
-    pub fn path(&self) -> &Path {
-        self.path
-    }
-
     /// The temporary file, created at the first call after the destination is checked.
     pub fn file(&mut self) -> Result<&std::fs::File, OutputError> {
-        if self.temp.is_none() {
-            self.temp = Some(self.create()?);
-        }
-        match &self.temp {
-            Some((_, file)) => Ok(file),
-            None => unreachable!("created above"),
-        }
+        let temp = match self.temp.take() {
+            Some(temp) => temp,
+            None => self.create()?,
+        };
+        Ok(&self.temp.insert(temp).1)
+    }
+
+    /// Appends `bytes` to the temporary file.
+    pub fn write_all(&mut self, bytes: &[u8]) -> Result<(), OutputError> {
+        let path = self.path;
+        let mut file = self.file()?;
+        file.write_all(bytes)
+            .map_err(|source| out_error(path, source))
     }
 
     /// Checks the destination and creates the temporary file beside it.
@@ -111,9 +108,9 @@ impl<'a> Output<'a> {
     /// under the output's name, and an output is cheap to make again after a power cut,
     /// while the flush to disk cost about 0.4 ms of an article's 8 ms.
     pub fn commit(mut self) -> Result<(), OutputError> {
-        self.file()?;
-        let Some((tmp, file)) = self.temp.take() else {
-            unreachable!("created above")
+        let (tmp, file) = match self.temp.take() {
+            Some(temp) => temp,
+            None => self.create()?,
         };
         drop(file);
         let result = replace(&tmp, self.path);

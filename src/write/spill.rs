@@ -25,21 +25,12 @@ pub struct Spill<'f> {
 }
 
 impl<'f> Spill<'f> {
-    /// A sink that keeps everything in memory, with room for `capacity` bytes.
-    pub fn memory(capacity: usize) -> Spill<'static> {
+    /// A sink with room in memory for `capacity` bytes, writing to `file` from its start
+    /// (an empty file) if given: small writes stay in memory until a large one, a flush
+    /// or [`Spill::finish`] sends them out. Without a file everything stays in memory.
+    pub fn new(file: Option<&'f File>, capacity: usize) -> Spill<'f> {
         Spill {
-            file: None,
-            buf: Vec::with_capacity(capacity),
-            base: 0,
-            pos: 0,
-        }
-    }
-
-    /// A sink writing to `file` from its start (an empty file), keeping small writes in
-    /// memory until a large one or [`Spill::finish`] sends them out.
-    pub fn to_file(file: &'f File, capacity: usize) -> Spill<'f> {
-        Spill {
-            file: Some(file),
+            file,
             buf: Vec::with_capacity(capacity),
             base: 0,
             pos: 0,
@@ -54,13 +45,8 @@ impl<'f> Spill<'f> {
     /// Sends what is still in memory to the file, if there is one, and returns it
     /// otherwise (empty for a file).
     pub fn finish(mut self) -> io::Result<Vec<u8>> {
-        match self.file {
-            Some(file) => {
-                write_at(file, &self.buf, self.base)?;
-                Ok(Vec::new())
-            }
-            None => Ok(std::mem::take(&mut self.buf)),
-        }
+        self.flush()?;
+        Ok(std::mem::take(&mut self.buf))
     }
 }
 
@@ -89,9 +75,8 @@ impl Write for Spill<'_> {
             && self.pos == end
             && data.len() >= SPILL_AT
         {
-            write_at(file, &self.buf, self.base)?;
+            self.flush()?;
             write_at(file, data, end)?;
-            self.buf.clear();
             self.base = end + data.len() as u64;
             self.pos = self.base;
             return Ok(data.len());
@@ -157,14 +142,14 @@ mod tests {
             sink.write_all(b"IL!")?;
             Ok(())
         };
-        let mut memory = Spill::memory(0);
+        let mut memory = Spill::new(None, 0);
         run(&mut memory).expect("memory");
         let kept = memory.finish().expect("finish");
 
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("out.bin");
         let file = File::create(&path).expect("create");
-        let mut spill = Spill::to_file(&file, 0);
+        let mut spill = Spill::new(Some(&file), 0);
         run(&mut spill).expect("file");
         assert_eq!(spill.len(), kept.len() as u64);
         assert!(spill.base > 0, "the large write was spilled");
@@ -180,7 +165,7 @@ mod tests {
 
     #[test]
     fn seeking_before_the_start_is_an_error() {
-        let mut sink = Spill::memory(0);
+        let mut sink = Spill::new(None, 0);
         assert!(sink.seek(SeekFrom::Current(-1)).is_err());
     }
 }

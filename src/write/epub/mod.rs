@@ -466,10 +466,7 @@ fn write_in<'scope, 'env>(
     };
     // Opened here rather than at the end: creating the file and sending it the first
     // entries then overlap the drawing.
-    let file = match out {
-        Some(out) => Some(out.file()?),
-        None => None,
-    };
+    let file = out.map(Output::file).transpose()?;
     let mut pass = package::Pass::start(&raw, &fixes, late, file)?;
     let (packed, font_notes) = fonts_packed.finish()?;
     warnings.extend(font_notes);

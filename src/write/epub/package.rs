@@ -119,11 +119,7 @@ impl<'f> Pass<'f> {
         // archive past it would copy all of it into fresh pages. Room not written to is
         // never touched, so it costs nothing.
         let room = epub.len() + 4096 + late.len() * LATE_ROOM;
-        let sink = match file {
-            Some(file) => Spill::to_file(file, room),
-            None => Spill::memory(room),
-        };
-        let mut out = ZipWriter::new(sink);
+        let mut out = ZipWriter::new(Spill::new(file, room));
         for i in order {
             let name = archive.name_for_index(i).unwrap_or_default().to_string();
             if late.contains(&name) {
